@@ -1,0 +1,29 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { type Environment } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
+import { AuthModule } from './auth/auth.module';
+import { ClockModule } from './common/clock/clock.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { DatabaseModule } from './database/database.module';
+import { RedisModule } from './redis/redis.module';
+
+/** The composition root. `overrides` replaces environment variables (tests, tools). */
+@Module({})
+export class AppModule {
+  static forRoot(overrides: Environment = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(overrides),
+        ClockModule,
+        DatabaseModule,
+        RedisModule,
+        ScheduleModule.forRoot(),
+        AuthModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+}

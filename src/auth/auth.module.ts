@@ -1,0 +1,77 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { REDIS } from '../redis/redis.module';
+import { AuthController } from './controllers/auth.controller';
+import { LogoutController } from './controllers/logout.controller';
+import { LogoutAuditFilter } from './filters/logout-audit.filter';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { AuditInterceptor } from './interceptors/audit.interceptor';
+import { AuditEventRepository } from './repositories/audit-event.repository';
+import { RefreshTokenRepository } from './repositories/refresh-token.repository';
+import { SessionRepository } from './repositories/session.repository';
+import { SigningKeyRepository } from './repositories/signing-key.repository';
+import { UserRepository } from './repositories/user.repository';
+import { RevocationService } from './revocation/revocation.service';
+import { AccessTokenService } from './services/access-token.service';
+import { AuditService } from './services/audit.service';
+import { AuthService } from './services/auth.service';
+import { LogoutAuditService } from './services/logout-audit.service';
+import { LogoutService } from './services/logout.service';
+import {
+  DEFAULT_PASSWORD_HASH_OPTIONS,
+  PASSWORD_HASH_OPTIONS,
+  PasswordHasher,
+} from './services/password-hasher';
+import { SessionService } from './services/session.service';
+import { SigningKeyService } from './services/signing-key.service';
+import { UserService } from './services/user.service';
+import { JwtStrategy } from './strategies/jwt.strategy';
+import { UserThrottlerGuard } from './throttling/user-throttler.guard';
+
+@Module({
+  imports: [
+    PassportModule,
+    JwtModule.register({}),
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig, REDIS],
+      useFactory: (config: AppConfig, redis: Redis | null) => ({
+        throttlers: [
+          { name: 'logout', limit: config.logoutRateLimit, ttl: config.logoutRateWindowMs },
+        ],
+        // Shared, atomic counters across instances when Redis is configured; in process otherwise.
+        storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+      }),
+    }),
+  ],
+  controllers: [AuthController, LogoutController],
+  providers: [
+    { provide: PASSWORD_HASH_OPTIONS, useValue: DEFAULT_PASSWORD_HASH_OPTIONS },
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    UserRepository,
+    SessionRepository,
+    RefreshTokenRepository,
+    AuditEventRepository,
+    SigningKeyRepository,
+    PasswordHasher,
+    SigningKeyService,
+    AccessTokenService,
+    AuditService,
+    LogoutAuditService,
+    RevocationService,
+    SessionService,
+    AuthService,
+    UserService,
+    LogoutService,
+    JwtStrategy,
+    UserThrottlerGuard,
+    AuditInterceptor,
+    LogoutAuditFilter,
+  ],
+})
+export class AuthModule {}

@@ -1,0 +1,131 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type NewAuditEvent } from './audit-event.repository';
+import { Session, type SessionEndReason } from '../entities/session.entity';
+
+/** Which of a user's live sessions to end, relative to the session `sessionId`. */
+export type SessionSelection = 'all' | 'only' | 'all-but';
+
+export interface EndSessionsCommand {
+  userId: string;
+  sessionId?: string;
+  selection: SessionSelection;
+  reason: SessionEndReason;
+  at: Date;
+  /** When set, nothing is ended unless `sessionId` is itself still live (idempotent logout). */
+  requireLiveSession?: boolean;
+  /** Written by the same statement, so the revocation and its audit event commit together. */
+  audit?: NewAuditEvent;
+}
+
+@Injectable()
+export class SessionRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insert(
+    manager: EntityManager,
+    session: Pick<
+      Session,
+      'userId' | 'createdAt' | 'lastActiveAt' | 'expiresAt' | 'authTime' | 'ipAddress' | 'userAgent'
+    >,
+  ): Promise<Session> {
+    const repository = manager.getRepository(Session);
+    return repository.save(
+      repository.create({ ...session, reauthenticatedAt: null, endedAt: null, endReason: null }),
+    );
+  }
+
+  /** Locks the session row: refresh, logout and reauthentication serialise on it. */
+  lockById(manager: EntityManager, id: string): Promise<Session | null> {
+    return manager
+      .getRepository(Session)
+      .createQueryBuilder('session')
+      .setLock('pessimistic_write')
+      .where('session.id = :id', { id })
+      .getOne();
+  }
+
+  async touch(manager: EntityManager, id: string, at: Date): Promise<void> {
+    await manager.getRepository(Session).update({ id }, { lastActiveAt: at });
+  }
+
+  /**
+   * Ends the selected live sessions of a user, revokes their refresh tokens and clears their
+   * state (reauthentication included) in ONE statement, whatever the number of sessions; the
+   * optional audit event is inserted by the same statement. Returns the ids of the ended sessions.
+   */
+  async endSessions(
+    command: EndSessionsCommand,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string[]> {
+    const { userId, sessionId, selection, reason, at, audit } = command;
+    const params: unknown[] = [];
+    const bind = (value: unknown): string => `$${params.push(value)}`;
+
+    const filters = [`user_id = ${bind(userId)}`, 'ended_at IS NULL'];
+    if (selection !== 'all' || command.requireLiveSession) {
+      if (!sessionId) throw new Error(`endSessions: selection "${selection}" needs a session id`);
+      const session = bind(sessionId);
+      if (selection === 'only') filters.push(`id = ${session}`);
+      if (selection === 'all-but') filters.push(`id <> ${session}`);
+      if (command.requireLiveSession) {
+        filters.push(
+          `EXISTS (SELECT 1 FROM sessions live WHERE live.id = ${session} AND live.ended_at IS NULL)`,
+        );
+      }
+    }
+    const endedAt = bind(at);
+    const auditInsert = audit
+      ? `, audit AS (
+          INSERT INTO audit_events (occurred_at, action, outcome, actor_user_id, subject_user_id,
+            session_id, scope, reason, ip_address, user_agent, request_id)
+          VALUES (${[
+            audit.occurredAt,
+            audit.action,
+            audit.outcome,
+            audit.actorUserId,
+            audit.subjectUserId,
+            audit.sessionId,
+            audit.scope,
+            audit.reason,
+            audit.ipAddress,
+            audit.userAgent,
+            audit.requestId,
+          ]
+            .map(bind)
+            .join(', ')})
+        )`
+      : '';
+    const rows: { id: string }[] = await manager.query(
+      `WITH ended AS (
+         UPDATE sessions SET ended_at = ${endedAt}, end_reason = ${bind(reason)}, reauthenticated_at = NULL
+         WHERE ${filters.join(' AND ')}
+         RETURNING id
+       ), revoked AS (
+         UPDATE refresh_tokens SET revoked_at = ${endedAt}
+         WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL
+       )${auditInsert}
+       SELECT id FROM ended`,
+      params,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Ids of sessions that ended after `since`: the revocation cache is warmed from these at start-up. */
+  async findEndedSince(since: Date): Promise<{ id: string; endedAt: Date }[]> {
+    const rows: { id: string; ended_at: Date }[] = await this.dataSource.query(
+      'SELECT id, ended_at FROM sessions WHERE ended_at > $1',
+      [since],
+    );
+    return rows.map((row) => ({ id: row.id, endedAt: row.ended_at }));
+  }
+
+  /** Whether the session has ended (or never existed): the revocation check's fallback. */
+  async isEnded(id: string): Promise<boolean> {
+    const rows: { ended: boolean }[] = await this.dataSource.query(
+      'SELECT ended_at IS NOT NULL AS ended FROM sessions WHERE id = $1',
+      [id],
+    );
+    return rows.length === 0 || rows[0].ended;
+  }
+}

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { User } from '../entities/user.entity';
+
+@Injectable()
+export class UserRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('user')
+      .where('lower(user.email) = lower(:email)', { email })
+      .getOne();
+  }
+
+  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<User | null> {
+    return manager.getRepository(User).findOneBy({ id });
+  }
+
+  /** Inserts a user; `null` when the email is already taken (case-insensitively). */
+  async insertIfEmailFree(
+    user: Pick<User, 'email' | 'passwordHash' | 'roles' | 'createdAt'>,
+  ): Promise<User | null> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `INSERT INTO users (email, password_hash, roles, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $4)
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      [user.email, user.passwordHash, user.roles, user.createdAt],
+    );
+    return rows.length === 0 ? null : this.findById(rows[0].id);
+  }
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../../config/app-config';
+import { SIGNING_ALGORITHM, SigningKeyService } from './signing-key.service';
+
+/** The claims of an access token, as the contract lists them. */
+export interface AccessTokenClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  auth_time: number;
+  roles: string[];
+}
+
+export interface AccessTokenSubject {
+  userId: string;
+  sessionId: string;
+  roles: string[];
+  authTime: Date;
+}
+
+export interface IssuedAccessToken {
+  accessToken: string;
+  expiresIn: number;
+}
+
+@Injectable()
+export class AccessTokenService {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly keys: SigningKeyService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async issue(subject: AccessTokenSubject): Promise<IssuedAccessToken> {
+    const key = this.keys.current;
+    const expiresIn = Math.floor(this.config.accessTokenTtlMs / 1000);
+    const accessToken = await this.jwt.signAsync(
+      {
+        sid: subject.sessionId,
+        roles: subject.roles,
+        auth_time: Math.floor(subject.authTime.getTime() / 1000),
+      },
+      {
+        privateKey: key.privateKeyPem,
+        algorithm: SIGNING_ALGORITHM,
+        keyid: key.kid,
+        subject: subject.userId,
+        issuer: this.config.jwtIssuer,
+        audience: this.config.jwtAudience,
+        expiresIn,
+        jwtid: randomUUID(),
+      },
+    );
+    return { accessToken, expiresIn };
+  }
+}

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
+import { type Request } from 'express';
+import { DomainError } from '../../common/errors/domain.error';
+import { clientContextOf } from '../../common/http/client-context';
+import { type AuthenticatedUser } from '../authenticated-user';
+import { LOGOUT_SCOPES, type LogoutScope } from '../logout-scope';
+import { AuditService } from './audit.service';
+
+function refusalCode(error: unknown): string {
+  if (error instanceof DomainError) return error.code;
+  if (error instanceof HttpException)
+    return error.getStatus() === 400 ? 'validation_failed' : `http_${error.getStatus()}`;
+  return 'internal_error';
+}
+
+function requestedScope(request: Request): LogoutScope | null {
+  const scope = (request.body as { scope?: unknown } | undefined)?.scope;
+  return LOGOUT_SCOPES.find((known) => known === scope) ?? null;
+}
+
+/**
+ * Records refused logout attempts, once each, whichever layer refused them: the guards
+ * (401, 429, seen by `LogoutAuditFilter`) or validation and the handler (400, seen by
+ * `AuditInterceptor`). Successful logouts are audited by `SessionService` in the same
+ * statement as the revocation.
+ */
+@Injectable()
+export class LogoutAuditService {
+  private readonly audited = new WeakSet<object>();
+
+  constructor(private readonly audit: AuditService) {}
+
+  async recordRefusal(request: Request, error: unknown): Promise<void> {
+    if (typeof error === 'object' && error !== null) {
+      if (this.audited.has(error)) return;
+      this.audited.add(error);
+    }
+    const user = request.user as AuthenticatedUser | undefined;
+    await this.audit.recordRefusal({
+      action: 'logout',
+      outcome: 'failure',
+      client: clientContextOf(request),
+      actorUserId: user?.userId,
+      sessionId: user?.sessionId,
+      scope: requestedScope(request),
+      reason: refusalCode(error),
+    });
+  }
+}

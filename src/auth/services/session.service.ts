@@ -1,0 +1,223 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { Clock } from '../../common/clock/clock';
+import { DomainError } from '../../common/errors/domain.error';
+import { type ClientContext } from '../../common/http/client-context';
+import { type Session, type SessionEndReason } from '../entities/session.entity';
+import { type User } from '../entities/user.entity';
+import { type LogoutScope } from '../logout-scope';
+import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
+import { type SessionSelection, SessionRepository } from '../repositories/session.repository';
+import { UserRepository } from '../repositories/user.repository';
+import { RevocationService } from '../revocation/revocation.service';
+import { AuditService } from './audit.service';
+import { RefreshTokenCodec } from './refresh-token.codec';
+
+export interface StartedSession {
+  session: Session;
+  refreshToken: string;
+}
+
+export interface RotatedSession {
+  session: Session;
+  user: User;
+  refreshToken: string;
+}
+
+export interface LogoutResult {
+  timestamp: Date;
+  endedSessionIds: string[];
+}
+
+const SCOPE_SELECTION: Record<LogoutScope, SessionSelection> = {
+  global: 'all',
+  local: 'only',
+  others: 'all-but',
+};
+
+/** The outcome of a refresh decided under the session lock; refusals that revoke must commit first. */
+type RefreshDecision =
+  | { kind: 'rotated'; result: RotatedSession }
+  | { kind: 'refused'; error: DomainError; endedSessionIds?: string[] };
+
+const invalidRefresh = () =>
+  new DomainError('invalid_refresh_token', 'Refresh token is invalid, expired or revoked');
+
+/** Owns the session lifecycle: start at login, rotate on refresh, end on logout. */
+@Injectable()
+export class SessionService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly sessions: SessionRepository,
+    private readonly refreshTokens: RefreshTokenRepository,
+    private readonly users: UserRepository,
+    private readonly audit: AuditService,
+    private readonly revocation: RevocationService,
+  ) {}
+
+  /** Creates a session and its first refresh token inside the caller's transaction. */
+  async start(
+    manager: EntityManager,
+    user: User,
+    client: ClientContext,
+    now: Date,
+  ): Promise<StartedSession> {
+    const session = await this.sessions.insert(manager, {
+      userId: user.id,
+      createdAt: now,
+      lastActiveAt: now,
+      authTime: now,
+      expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlMs),
+      ipAddress: client.ipAddress,
+      userAgent: client.userAgent,
+    });
+    const { token, hash } = RefreshTokenCodec.generate();
+    await this.refreshTokens.insert(manager, {
+      sessionId: session.id,
+      tokenHash: hash,
+      parentId: null,
+      createdAt: now,
+    });
+    return { session, refreshToken: token };
+  }
+
+  /**
+   * Single-use rotation with reuse detection. The session row is locked first, so two
+   * refreshes of one token (or a refresh and a logout) are decided one after the other.
+   */
+  async rotate(presentedToken: string, client: ClientContext): Promise<RotatedSession> {
+    if (!RefreshTokenCodec.isWellFormed(presentedToken)) throw invalidRefresh();
+    const tokenHash = RefreshTokenCodec.hash(presentedToken);
+    const sessionId = await this.refreshTokens.findSessionIdByHash(tokenHash);
+    if (!sessionId) throw invalidRefresh();
+
+    const decision = await this.dataSource.transaction((manager) =>
+      this.decideRefresh(manager, sessionId, tokenHash, client),
+    );
+    if (decision.kind === 'rotated') return decision.result;
+    await this.revocation.sessionsEnded(decision.endedSessionIds ?? []);
+    throw decision.error;
+  }
+
+  private async decideRefresh(
+    manager: EntityManager,
+    sessionId: string,
+    tokenHash: Buffer,
+    client: ClientContext,
+  ): Promise<RefreshDecision> {
+    const session = await this.sessions.lockById(manager, sessionId);
+    const token = await this.refreshTokens.findByHash(manager, tokenHash);
+    if (!session || !token || session.endedAt || token.revokedAt)
+      return { kind: 'refused', error: invalidRefresh() };
+    const now = this.clock.now();
+
+    const expiry = this.expiryOf(session, now);
+    if (expiry) {
+      const ended = await this.endWithAudit(manager, session, expiry, now, client);
+      return { kind: 'refused', error: invalidRefresh(), endedSessionIds: ended };
+    }
+
+    if (token.retiredAt) {
+      const current = await this.refreshTokens.findCurrentForSession(manager, session.id);
+      const withinGrace =
+        now.getTime() - token.retiredAt.getTime() < this.config.refreshTokenReuseIntervalMs;
+      if (current?.parentId === token.id && withinGrace) {
+        return {
+          kind: 'refused',
+          error: new DomainError(
+            'refresh_conflict',
+            'This refresh token was just rotated by a concurrent request; use its tokens',
+          ),
+        };
+      }
+      const ended = await this.endWithAudit(manager, session, 'refresh_token_reused', now, client);
+      return { kind: 'refused', error: invalidRefresh(), endedSessionIds: ended };
+    }
+
+    const user = await this.users.findById(session.userId, manager);
+    if (!user) return { kind: 'refused', error: invalidRefresh() };
+    await this.refreshTokens.retire(manager, token.id, now);
+    const next = RefreshTokenCodec.generate();
+    await this.refreshTokens.insert(manager, {
+      sessionId: session.id,
+      tokenHash: next.hash,
+      parentId: token.id,
+      createdAt: now,
+    });
+    await this.sessions.touch(manager, session.id, now);
+    return {
+      kind: 'rotated',
+      result: { session: { ...session, lastActiveAt: now }, user, refreshToken: next.token },
+    };
+  }
+
+  private expiryOf(session: Session, now: Date): SessionEndReason | undefined {
+    if (session.expiresAt.getTime() <= now.getTime()) return 'expired';
+    if (session.lastActiveAt.getTime() + this.config.sessionIdleTimeoutMs <= now.getTime())
+      return 'idle';
+    return undefined;
+  }
+
+  private endWithAudit(
+    manager: EntityManager,
+    session: Session,
+    reason: SessionEndReason,
+    now: Date,
+    client: ClientContext,
+  ): Promise<string[]> {
+    return this.sessions.endSessions(
+      {
+        userId: session.userId,
+        sessionId: session.id,
+        selection: 'only',
+        reason,
+        at: now,
+        audit: this.audit.event({
+          action: reason === 'refresh_token_reused' ? 'refresh_token_reused' : 'session_expired',
+          outcome: 'success',
+          client,
+          actorUserId: session.userId,
+          sessionId: session.id,
+          reason,
+          occurredAt: now,
+        }),
+      },
+      manager,
+    );
+  }
+
+  /**
+   * Ends the sessions a logout's scope selects, revokes their refresh tokens and writes the
+   * audit event, in one statement. A token of an already-ended session ends nothing more.
+   */
+  async logout(command: {
+    userId: string;
+    sessionId: string;
+    scope: LogoutScope;
+    client: ClientContext;
+  }): Promise<LogoutResult> {
+    const timestamp = this.clock.now();
+    const endedSessionIds = await this.sessions.endSessions({
+      userId: command.userId,
+      sessionId: command.sessionId,
+      selection: SCOPE_SELECTION[command.scope],
+      reason: 'logout',
+      at: timestamp,
+      requireLiveSession: true,
+      audit: this.audit.event({
+        action: 'logout',
+        outcome: 'success',
+        client: command.client,
+        actorUserId: command.userId,
+        sessionId: command.sessionId,
+        scope: command.scope,
+        occurredAt: timestamp,
+      }),
+    });
+    await this.revocation.sessionsEnded(endedSessionIds);
+    return { timestamp, endedSessionIds };
+  }
+}

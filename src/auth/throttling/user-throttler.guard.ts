@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
+import { type Request, type Response } from 'express';
+import { DomainError } from '../../common/errors/domain.error';
+import { type AuthenticatedUser } from '../authenticated-user';
+
+/**
+ * `@nestjs/throttler` keyed on the user (`sub`) once the JWT guard has accepted the token,
+ * on the client IP otherwise. Each route has its own bucket (the key names the handler).
+ * Sets the contract's `X-RateLimit-*` headers on every response and `Retry-After` on 429.
+ */
+@Injectable()
+export class UserThrottlerGuard extends ThrottlerGuard {
+  protected override getTracker(request: Request): Promise<string> {
+    const user = request.user as AuthenticatedUser | undefined;
+    return Promise.resolve(user ? `user:${user.userId}` : `ip:${request.ip ?? 'unknown'}`);
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = props;
+    const request = context.switchToHttp().getRequest<Request>();
+    const response = context.switchToHttp().getResponse<Response>();
+    const tracker = await getTracker(request, context);
+    const key = generateKey(context, tracker, throttler.name ?? 'default');
+    const hits = await this.storageService.increment(
+      key,
+      ttl,
+      limit,
+      blockDuration,
+      throttler.name ?? 'default',
+    );
+
+    response.setHeader('X-RateLimit-Limit', limit);
+    response.setHeader('X-RateLimit-Remaining', Math.max(0, limit - hits.totalHits));
+    response.setHeader(
+      'X-RateLimit-Reset',
+      hits.isBlocked ? hits.timeToBlockExpire : hits.timeToExpire,
+    );
+    if (hits.isBlocked) {
+      throw new DomainError(
+        'rate_limited',
+        'Too many requests; retry after the time in Retry-After',
+        {
+          'Retry-After': String(hits.timeToBlockExpire),
+        },
+      );
+    }
+    if (request.deferredAuthFailure) throw request.deferredAuthFailure;
+    return true;
+  }
+}

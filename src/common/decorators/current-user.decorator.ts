@@ -1,0 +1,9 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { type Request } from 'express';
+import { type AuthenticatedUser } from '../../auth/authenticated-user';
+
+/** The verified bearer of the request's access token. */
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext) =>
+    context.switchToHttp().getRequest<Request>().user as AuthenticatedUser,
+);

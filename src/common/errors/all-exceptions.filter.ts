@@ -1,0 +1,158 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import { type Request, type Response } from 'express';
+import { DomainError } from './domain.error';
+import { type ErrorCode } from './error-code';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  code: string;
+}
+
+interface Mapped {
+  status: number;
+  code: string;
+  message: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'validation_failed',
+  401: 'invalid_token',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/** Errors raised by Express' body parser carry a status and a `type` instead of being HttpExceptions. */
+function isBodyParserError(error: unknown): error is { status: number; type: string } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { status?: unknown }).status === 'number' &&
+    typeof (error as { type?: unknown }).type === 'string'
+  );
+}
+
+function httpExceptionMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/**
+ * The single place where failures become HTTP responses: the contract's body
+ * `{ statusCode, error, message }` (plus a stable `code`), never a stack trace or SQL.
+ * Unexpected errors are logged with their cause and answered with a plain 500.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const mapped = this.map(exception);
+
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    for (const [name, value] of Object.entries(mapped.headers)) response.setHeader(name, value);
+    if (mapped.status === 401 && !response.hasHeader('WWW-Authenticate')) {
+      // RFC 6750: no error attribute when the request carried no credentials at all.
+      response.setHeader(
+        'WWW-Authenticate',
+        request.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer',
+      );
+    }
+    const body: ErrorBody = {
+      statusCode: mapped.status,
+      error: STATUS_CODES[mapped.status] ?? 'Error',
+      message: mapped.message,
+      code: mapped.code,
+    };
+    response.status(mapped.status).json(body);
+  }
+
+  private map(exception: unknown): Mapped {
+    if (exception instanceof DomainError) {
+      return {
+        status: exception.status,
+        code: exception.code,
+        message: exception.message,
+        headers: exception.headers,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return {
+        status,
+        code: CODE_BY_STATUS[status] ?? 'http_error',
+        message: httpExceptionMessage(exception),
+        headers: {},
+      };
+    }
+    if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
+      return this.mapBodyParserError(exception);
+    }
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : exception,
+    );
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      code: 'internal_error',
+      message: 'Internal server error',
+      headers: {},
+    };
+  }
+
+  private mapBodyParserError(error: { status: number; type: string }): Mapped {
+    switch (error.type) {
+      case 'entity.too.large':
+        return {
+          status: 413,
+          code: 'payload_too_large',
+          message: 'Request body exceeds 100 KiB',
+          headers: {},
+        };
+      case 'entity.parse.failed':
+        return {
+          status: 400,
+          code: 'validation_failed',
+          message: 'Request body is not valid JSON',
+          headers: {},
+        };
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return {
+          status: 415,
+          code: 'unsupported_media_type',
+          message: 'Unsupported body encoding',
+          headers: {},
+        };
+      default:
+        return {
+          status: error.status,
+          code: CODE_BY_STATUS[error.status] ?? 'http_error',
+          message: 'Request body could not be read',
+          headers: {},
+        };
+    }
+  }
+}

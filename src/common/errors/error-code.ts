@@ -1,0 +1,22 @@
+import { HttpStatus } from '@nestjs/common';
+
+/** Every refusal the service can give, with the HTTP status it maps to. The code is stable; clients may branch on it. */
+export const ERROR_STATUS = {
+  validation_failed: HttpStatus.BAD_REQUEST,
+  session_required: HttpStatus.BAD_REQUEST,
+  missing_token: HttpStatus.UNAUTHORIZED,
+  invalid_token: HttpStatus.UNAUTHORIZED,
+  invalid_credentials: HttpStatus.UNAUTHORIZED,
+  invalid_refresh_token: HttpStatus.UNAUTHORIZED,
+  forbidden: HttpStatus.FORBIDDEN,
+  not_found: HttpStatus.NOT_FOUND,
+  email_taken: HttpStatus.CONFLICT,
+  refresh_conflict: HttpStatus.CONFLICT,
+  payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
+  unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  rate_limited: HttpStatus.TOO_MANY_REQUESTS,
+  internal_error: HttpStatus.INTERNAL_SERVER_ERROR,
+  service_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+} as const satisfies Record<string, HttpStatus>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;

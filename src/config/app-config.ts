@@ -1,0 +1,172 @@
+import { createPrivateKey } from 'node:crypto';
+import { ConfigError } from './config.error';
+import { parseDuration } from './duration';
+
+export type Environment = Record<string, string | undefined>;
+
+export interface ServiceClient {
+  readonly id: string;
+  readonly secret: string;
+}
+
+/** The validated, typed configuration. Built once at boot by `loadConfig`; injected everywhere else. */
+export class AppConfig {
+  readonly port!: number;
+  /** Unset means the embedded PGlite database under `dataDir`. */
+  readonly databaseUrl?: string;
+  readonly dataDir!: string;
+  /** Unset means in-process stores: a single instance only. */
+  readonly redisUrl?: string;
+  readonly jwtIssuer!: string;
+  readonly jwtAudience!: string;
+  readonly jwtPrivateKeyPem?: string;
+  readonly accessTokenTtlMs!: number;
+  readonly refreshTokenTtlMs!: number;
+  readonly sessionIdleTimeoutMs!: number;
+  readonly logoutRateLimit!: number;
+  readonly logoutRateWindowMs!: number;
+  readonly refreshTokenReuseIntervalMs!: number;
+  readonly accessTokenRevocationCheck!: boolean;
+  readonly serviceClients!: readonly ServiceClient[];
+  readonly bootstrapAdmin?: { readonly email: string; readonly password: string };
+  readonly trustProxy!: boolean;
+}
+
+function text(env: Environment, name: string, fallback: string): string {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function optional(env: Environment, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Environment, name: string, fallback: number, min: number, max: number) {
+  const raw = text(env, name, String(fallback));
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function duration(env: Environment, name: string, fallback: string, allowZero = false): number {
+  const raw = text(env, name, fallback);
+  const value = parseDuration(raw);
+  if (value === undefined || (!allowZero && value === 0)) {
+    throw new ConfigError(name, `must be a duration such as 90s, 15m or 7d (got "${raw}")`);
+  }
+  return value;
+}
+
+function boolean(env: Environment, name: string, fallback: boolean): boolean {
+  const raw = text(env, name, String(fallback)).toLowerCase();
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function url(env: Environment, name: string, protocols: string[]): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  let protocol: string;
+  try {
+    protocol = new URL(raw).protocol;
+  } catch {
+    throw new ConfigError(name, `must be a URL (${protocols.join(' or ')})`);
+  }
+  if (!protocols.includes(protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+  }
+  return raw;
+}
+
+function privateKey(env: Environment, name: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  // Operators often pass PEMs through env files with literal "\n" sequences.
+  const pem = raw.includes('\\n') ? raw.replace(/\\n/g, '\n') : raw;
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new ConfigError(name, 'must be a P-256 EC private key (ES256)');
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(name, 'must be a PEM-encoded private key');
+  }
+  return pem;
+}
+
+function serviceClients(env: Environment, name: string): ServiceClient[] {
+  const raw = optional(env, name);
+  if (raw === undefined) return [];
+  const clients = raw.split(',').map((entry) => {
+    const separator = entry.indexOf(':');
+    const id = entry.slice(0, separator).trim();
+    const secret = entry.slice(separator + 1).trim();
+    if (separator < 1 || id === '' || secret.length < 16) {
+      throw new ConfigError(
+        name,
+        'must be id:secret pairs separated by commas (secrets of 16+ characters)',
+      );
+    }
+    return { id, secret };
+  });
+  if (new Set(clients.map((client) => client.id)).size !== clients.length) {
+    throw new ConfigError(name, 'names a client id twice');
+  }
+  return clients;
+}
+
+function bootstrapAdmin(env: Environment): AppConfig['bootstrapAdmin'] {
+  const email = optional(env, 'BOOTSTRAP_ADMIN_EMAIL');
+  const password = env.BOOTSTRAP_ADMIN_PASSWORD;
+  if (email === undefined && (password === undefined || password === '')) return undefined;
+  if (email === undefined || !/^[^\s@]+@[^\s@]+$/.test(email)) {
+    throw new ConfigError(
+      'BOOTSTRAP_ADMIN_EMAIL',
+      'must be an email address when BOOTSTRAP_ADMIN_PASSWORD is set',
+    );
+  }
+  if (password === undefined || password.length < 8 || password.length > 128) {
+    throw new ConfigError(
+      'BOOTSTRAP_ADMIN_PASSWORD',
+      'must be 8 to 128 characters when BOOTSTRAP_ADMIN_EMAIL is set',
+    );
+  }
+  return { email: email.toLowerCase(), password };
+}
+
+/** Validates the environment; throws a `ConfigError` naming the first bad variable. */
+export function loadConfig(env: Environment): AppConfig {
+  const config: AppConfig = {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: text(env, 'DATA_DIR', './data'),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    jwtIssuer: text(env, 'JWT_ISSUER', 'auth-service'),
+    jwtAudience: text(env, 'JWT_AUDIENCE', 'auth-service'),
+    jwtPrivateKeyPem: privateKey(env, 'JWT_PRIVATE_KEY'),
+    accessTokenTtlMs: duration(env, 'ACCESS_TOKEN_TTL', '15m'),
+    refreshTokenTtlMs: duration(env, 'REFRESH_TOKEN_TTL', '30d'),
+    sessionIdleTimeoutMs: duration(env, 'SESSION_IDLE_TIMEOUT', '7d'),
+    logoutRateLimit: integer(env, 'LOGOUT_RATE_LIMIT', 20, 1, 1_000_000),
+    logoutRateWindowMs: duration(env, 'LOGOUT_RATE_WINDOW', '5m'),
+    refreshTokenReuseIntervalMs: duration(env, 'REFRESH_TOKEN_REUSE_INTERVAL', '10s', true),
+    accessTokenRevocationCheck: boolean(env, 'ACCESS_TOKEN_REVOCATION_CHECK', true),
+    serviceClients: serviceClients(env, 'SERVICE_CLIENTS'),
+    bootstrapAdmin: bootstrapAdmin(env),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+  };
+  if (config.accessTokenTtlMs < 1_000) {
+    throw new ConfigError('ACCESS_TOKEN_TTL', 'must be at least 1s');
+  }
+  return Object.freeze(config);
+}
+
+/** The one place that reads the process environment. */
+export function readProcessEnvironment(): Environment {
+  return process.env;
+}

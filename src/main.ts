@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { AppConfig, loadConfig, readProcessEnvironment } from './config/app-config';
+import { ConfigError } from './config/config.error';
+
+async function bootstrap(): Promise<void> {
+  try {
+    loadConfig(readProcessEnvironment());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // One clear line naming the variable, and no stack trace.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
+    bodyParser: false,
+  });
+  configureApp(app);
+  const { port } = app.get(AppConfig);
+  await app.listen(port);
+  new Logger('Bootstrap').log(`Auth service listening on port ${port}`);
+}
+
+void bootstrap();

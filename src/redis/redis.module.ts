@@ -1,0 +1,45 @@
+import {
+  Global,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+
+/** The shared Redis client, or `null` when `REDIS_URL` is unset (in-process stores, one instance). */
+export const REDIS = Symbol('REDIS');
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): Redis | null => {
+        if (!config.redisUrl) return null;
+        const logger = new Logger('Redis');
+        const client = new Redis(config.redisUrl, {
+          // Fail fast instead of queueing forever: callers fall back or answer 503.
+          maxRetriesPerRequest: 1,
+          connectTimeout: 2_000,
+          commandTimeout: 1_000,
+          enableOfflineQueue: true,
+          retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+        });
+        client.on('error', (error: Error) => logger.warn(`Redis: ${error.message}`));
+        return client;
+      },
+    },
+  ],
+  exports: [REDIS],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(@Optional() @Inject(REDIS) private readonly redis: Redis | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis && this.redis.status !== 'end') await this.redis.quit().catch(() => undefined);
+  }
+}

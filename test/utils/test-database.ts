@@ -1,0 +1,43 @@
+import { Client } from 'pg';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readProcessEnvironment } from '../../src/config/app-config';
+
+/**
+ * Each e2e test file gets a database of its own: a fresh PostgreSQL database on the server
+ * named by DATABASE_URL (created here, dropped after the run), or, with no DATABASE_URL, a
+ * fresh embedded PGlite directory. Either way the service's own migrations build the schema.
+ */
+export interface TestDatabase {
+  readonly env: Record<string, string | undefined>;
+  drop(): Promise<void>;
+}
+
+export const serverUrl = (): string | undefined =>
+  readProcessEnvironment().DATABASE_URL || undefined;
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const url = serverUrl();
+  if (!url) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'auth-service-test-'));
+    return { env: { DATABASE_URL: undefined, DATA_DIR: dataDir }, drop: () => Promise.resolve() };
+  }
+  const name = `auth_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const databaseUrl = new URL(url);
+  databaseUrl.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: databaseUrl.toString() },
+    drop: async () => {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
