@@ -28,6 +28,7 @@ import {
   PASSWORD_HASH_OPTIONS,
   PasswordHasher,
 } from './services/password-hasher';
+import { SessionExpiryJob } from './services/session-expiry.job';
 import { SessionService } from './services/session.service';
 import { SigningKeyService } from './services/signing-key.service';
 import { UserService } from './services/user.service';
@@ -65,6 +66,7 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     LogoutAuditService,
     RevocationService,
     SessionService,
+    SessionExpiryJob,
     AuthService,
     UserService,
     LogoutService,

@@ -111,6 +111,38 @@ export class SessionRepository {
     return rows.map((row) => row.id);
   }
 
+  /**
+   * Ends up to `batchSize` sessions past their absolute expiry or idle deadline, with a
+   * `session_expired` audit event each. `SKIP LOCKED` lets several instances sweep at once
+   * without waiting on each other or on a refresh holding a row. Refresh tokens are revoked,
+   * not deleted: a late replay of a retired token is still recognised.
+   */
+  async endExpiredBatch(now: Date, idleBefore: Date, batchSize: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `WITH due AS (
+         SELECT id FROM sessions
+         WHERE ended_at IS NULL AND (expires_at <= $1 OR last_active_at <= $2)
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       ), ended AS (
+         UPDATE sessions s
+         SET ended_at = $1, reauthenticated_at = NULL,
+             end_reason = CASE WHEN s.expires_at <= $1 THEN 'expired' ELSE 'idle' END
+         FROM due WHERE s.id = due.id
+         RETURNING s.id, s.user_id, s.end_reason
+       ), revoked AS (
+         UPDATE refresh_tokens SET revoked_at = $1
+         WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL
+       ), audit AS (
+         INSERT INTO audit_events (occurred_at, action, outcome, actor_user_id, subject_user_id, session_id, reason)
+         SELECT $1, 'session_expired', 'success', NULL, user_id, id, end_reason FROM ended
+       )
+       SELECT id FROM ended`,
+      [now, idleBefore, batchSize],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Ids of sessions that ended after `since`: the revocation cache is warmed from these at start-up. */
   async findEndedSince(since: Date): Promise<{ id: string; endedAt: Date }[]> {
     const rows: { id: string; ended_at: Date }[] = await this.dataSource.query(
