@@ -8,12 +8,9 @@ export async function signWithServiceKey(
   claims: Record<string, unknown>,
   options: SignOptions = {},
 ): Promise<string> {
-  const [key] = (await dataSource.query(
+  const [key] = await dataSource.query<{ kid: string; private_key_pem: string }[]>(
     'SELECT kid, private_key_pem FROM signing_keys ORDER BY created_at DESC LIMIT 1',
-  )) as {
-    kid: string;
-    private_key_pem: string;
-  }[];
+  );
   return sign(
     { roles: [], auth_time: Math.floor(Date.now() / 1000), ...claims },
     key.private_key_pem,
