@@ -2,6 +2,7 @@ import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig } from './config/app-config';
 import { contentTypeMiddleware } from './common/http/content-type.middleware';
+import { malformedBodyMiddleware } from './common/http/malformed-body.middleware';
 import { requestIdMiddleware } from './common/http/request-id.middleware';
 import { DomainError } from './common/errors/domain.error';
 
@@ -17,6 +18,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.use(contentTypeMiddleware);
   app.useBodyParser('json', { limit: BODY_LIMIT, strict: true });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
+  app.use(malformedBodyMiddleware);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -17,6 +17,8 @@ export class AppConfig {
   readonly dataDir!: string;
   /** Unset means in-process stores: a single instance only. */
   readonly redisUrl?: string;
+  /** Namespaces every Redis key, so several deployments (or test runs) can share one Redis. */
+  readonly redisKeyPrefix!: string;
   readonly jwtIssuer!: string;
   readonly jwtAudience!: string;
   readonly jwtPrivateKeyPem?: string;
@@ -146,6 +148,7 @@ export function loadConfig(env: Environment): AppConfig {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: text(env, 'DATA_DIR', './data'),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'auth:'),
     jwtIssuer: text(env, 'JWT_ISSUER', 'auth-service'),
     jwtAudience: text(env, 'JWT_AUDIENCE', 'auth-service'),
     jwtPrivateKeyPem: privateKey(env, 'JWT_PRIVATE_KEY'),

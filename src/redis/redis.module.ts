@@ -22,6 +22,7 @@ export const REDIS = Symbol('REDIS');
         if (!config.redisUrl) return null;
         const logger = new Logger('Redis');
         const client = new Redis(config.redisUrl, {
+          keyPrefix: config.redisKeyPrefix,
           // Fail fast instead of queueing forever: callers fall back or answer 503.
           maxRetriesPerRequest: 1,
           connectTimeout: 2_000,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { type App } from 'supertest/types';
 import { type LoggedIn, login, registerUser, userWithSessions } from '../factories/session.factory';
@@ -274,17 +275,24 @@ describe('POST /auth/logout', () => {
     });
 
     it('limits attempts without a valid token per client IP', async () => {
-      const isolated = await createTestApp({ env: { LOGOUT_RATE_LIMIT: '3' } });
+      // A client address of this test's own (honoured through TRUST_PROXY): a shared Redis
+      // may still hold counters of earlier runs for 127.0.0.1.
+      const clientIp = `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+      const isolated = await createTestApp({
+        env: { LOGOUT_RATE_LIMIT: '3', TRUST_PROXY: 'true' },
+      });
       try {
         const isolatedServer = isolated.app.getHttpServer() as App;
         for (let attempt = 0; attempt < 3; attempt++) {
           await request(isolatedServer)
             .post('/auth/logout')
+            .set('X-Forwarded-For', clientIp)
             .set('Authorization', 'Bearer garbage')
             .expect(401);
         }
         const refused = await request(isolatedServer)
           .post('/auth/logout')
+          .set('X-Forwarded-For', clientIp)
           .set('Authorization', 'Bearer garbage')
           .expect(429);
         expect(refused.headers['retry-after']).toBeDefined();

@@ -1,7 +1,8 @@
 import type Redis from 'ioredis';
 import { type RevocationStore } from './revocation.store';
 
-const PREFIX = 'auth:revoked:';
+/** Under the client's `REDIS_KEY_PREFIX`. */
+const PREFIX = 'revoked:';
 /** Present while Redis holds every recent ended session; gone after a Redis restart. */
 const WARM_KEY = `${PREFIX}warm`;
 
