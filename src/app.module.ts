@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { type Environment } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { ClockModule } from './common/clock/clock.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
@@ -22,6 +23,7 @@ export class AppModule {
         RedisModule,
         ScheduleModule.forRoot(),
         AuthModule,
+        AdminModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -7,10 +7,12 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
+import { AccountController } from './controllers/account.controller';
 import { AuthController } from './controllers/auth.controller';
 import { LogoutController } from './controllers/logout.controller';
 import { LogoutAuditFilter } from './filters/logout-audit.filter';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { RolesGuard } from './guards/roles.guard';
 import { AuditInterceptor } from './interceptors/audit.interceptor';
 import { AuditEventRepository } from './repositories/audit-event.repository';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
@@ -19,8 +21,10 @@ import { SigningKeyRepository } from './repositories/signing-key.repository';
 import { UserRepository } from './repositories/user.repository';
 import { RevocationService } from './revocation/revocation.service';
 import { AccessTokenService } from './services/access-token.service';
+import { AccountService } from './services/account.service';
 import { AuditService } from './services/audit.service';
 import { AuthService } from './services/auth.service';
+import { BootstrapAdminService } from './services/bootstrap-admin.service';
 import { LogoutAuditService } from './services/logout-audit.service';
 import { LogoutService } from './services/logout.service';
 import {
@@ -33,6 +37,7 @@ import { SessionService } from './services/session.service';
 import { SigningKeyService } from './services/signing-key.service';
 import { UserService } from './services/user.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
+import { rateLimitBuckets } from './throttling/rate-limit-buckets';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 
 @Module({
@@ -42,18 +47,18 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     ThrottlerModule.forRootAsync({
       inject: [AppConfig, REDIS],
       useFactory: (config: AppConfig, redis: Redis | null) => ({
-        throttlers: [
-          { name: 'logout', limit: config.logoutRateLimit, ttl: config.logoutRateWindowMs },
-        ],
+        throttlers: rateLimitBuckets(config),
         // Shared, atomic counters across instances when Redis is configured; in process otherwise.
         storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
       }),
     }),
   ],
-  controllers: [AuthController, LogoutController],
+  controllers: [AuthController, LogoutController, AccountController],
   providers: [
     { provide: PASSWORD_HASH_OPTIONS, useValue: DEFAULT_PASSWORD_HASH_OPTIONS },
+    // Order matters: authentication first, then roles.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
     UserRepository,
     SessionRepository,
     RefreshTokenRepository,
@@ -67,6 +72,8 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     RevocationService,
     SessionService,
     SessionExpiryJob,
+    AccountService,
+    BootstrapAdminService,
     AuthService,
     UserService,
     LogoutService,
@@ -74,6 +81,14 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     UserThrottlerGuard,
     AuditInterceptor,
     LogoutAuditFilter,
+  ],
+  exports: [
+    UserRepository,
+    SessionRepository,
+    AuditEventRepository,
+    AuditService,
+    AccountService,
+    RevocationService,
   ],
 })
 export class AuthModule {}

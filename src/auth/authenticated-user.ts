@@ -8,3 +8,5 @@ export interface AuthenticatedUser {
   tokenId: string;
   expiresAt: number;
 }
+
+export type SessionBearer = AuthenticatedUser & { sessionId: string };

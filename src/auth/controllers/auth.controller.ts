@@ -8,6 +8,7 @@ import { RefreshDto } from '../dto/refresh.dto';
 import { RegisterDto } from '../dto/register.dto';
 import { AuthService, type RegisteredUser, type TokenPair } from '../services/auth.service';
 import { UserService, type Profile } from '../services/user.service';
+import { RateLimited } from '../throttling/rate-limited.decorator';
 
 @Controller('auth')
 export class AuthController {
@@ -25,6 +26,7 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @RateLimited('login-ip', 'login-account')
   login(@Body() body: LoginDto, @Client() client: ClientContext): Promise<TokenPair> {
     return this.auth.login(body.email, body.password, client);
   }

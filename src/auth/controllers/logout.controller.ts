@@ -26,7 +26,7 @@ export class LogoutController {
   /** Ends the caller's session(s): `global` (default), `local` or `others`. Idempotent. */
   @Post('logout')
   @HttpCode(HttpStatus.OK)
-  @RateLimited()
+  @RateLimited('logout')
   @AllowEndedSession()
   logout(
     @CurrentUser() user: AuthenticatedUser,

@@ -46,9 +46,7 @@ class PublicController {
 }
 
 type Outcome =
-  | { kind: 'success'; user: AuthenticatedUser }
-  | { kind: 'fail' }
-  | { kind: 'error'; error: Error };
+  { kind: 'success'; user: AuthenticatedUser } | { kind: 'fail' } | { kind: 'error'; error: Error };
 
 /** Stands in for passport-jwt: answers through passport's strategy protocol. */
 function strategyStub(outcome: Outcome) {
@@ -194,7 +192,9 @@ describe('JwtAuthGuard', () => {
   });
 
   it('turns a strategy error into a 401, never a 500', async () => {
-    const { guard } = setup({ outcome: { kind: 'error', error: new Error('unknown signing key') } });
+    const { guard } = setup({
+      outcome: { kind: 'error', error: new Error('unknown signing key') },
+    });
     const { context } = contextFor(routes.protectedRoute);
 
     expect((await refusal(guard.canActivate(context))).status).toBe(401);

@@ -16,6 +16,8 @@ export interface EndSessionsCommand {
   requireLiveSession?: boolean;
   /** Written by the same statement, so the revocation and its audit event commit together. */
   audit?: NewAuditEvent;
+  /** `ended`: write the audit event only if a session was ended (default: always). */
+  auditWhen?: 'always' | 'ended';
 }
 
 @Injectable()
@@ -79,21 +81,24 @@ export class SessionRepository {
       ? `, audit AS (
           INSERT INTO audit_events (occurred_at, action, outcome, actor_user_id, subject_user_id,
             session_id, scope, reason, ip_address, user_agent, request_id)
-          VALUES (${[
-            audit.occurredAt,
-            audit.action,
-            audit.outcome,
-            audit.actorUserId,
-            audit.subjectUserId,
-            audit.sessionId,
-            audit.scope,
-            audit.reason,
-            audit.ipAddress,
-            audit.userAgent,
-            audit.requestId,
-          ]
-            .map(bind)
-            .join(', ')})
+          SELECT ${(
+            [
+              [audit.occurredAt, 'timestamptz'],
+              [audit.action, 'text'],
+              [audit.outcome, 'text'],
+              [audit.actorUserId, 'uuid'],
+              [audit.subjectUserId, 'uuid'],
+              [audit.sessionId, 'uuid'],
+              [audit.scope, 'text'],
+              [audit.reason, 'text'],
+              [audit.ipAddress, 'text'],
+              [audit.userAgent, 'text'],
+              [audit.requestId, 'text'],
+            ] as const
+          )
+            .map(([value, type]) => `${bind(value)}::${type}`)
+            .join(', ')}
+          ${command.auditWhen === 'ended' ? 'WHERE EXISTS (SELECT 1 FROM ended)' : ''}
         )`
       : '';
     const rows: { id: string }[] = await manager.query(
@@ -141,6 +146,24 @@ export class SessionRepository {
       [now, idleBefore, batchSize],
     );
     return rows.map((row) => row.id);
+  }
+
+  /** A user's sessions that are live and not past their deadlines, newest first. */
+  listActive(userId: string, now: Date, idleBefore: Date): Promise<Session[]> {
+    return this.dataSource
+      .getRepository(Session)
+      .createQueryBuilder('session')
+      .where('session.user_id = :userId AND session.ended_at IS NULL', { userId })
+      .andWhere('session.expires_at > :now AND session.last_active_at > :idleBefore', {
+        now,
+        idleBefore,
+      })
+      .orderBy('session.created_at', 'DESC')
+      .getMany();
+  }
+
+  async markReauthenticated(manager: EntityManager, id: string, at: Date): Promise<void> {
+    await manager.getRepository(Session).update({ id }, { reauthenticatedAt: at });
   }
 
   /** Ids of sessions that ended after `since`: the revocation cache is warmed from these at start-up. */

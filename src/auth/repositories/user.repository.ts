@@ -31,4 +31,13 @@ export class UserRepository {
     );
     return rows.length === 0 ? null : this.findById(rows[0].id);
   }
+
+  async updatePasswordHash(
+    manager: EntityManager,
+    id: string,
+    passwordHash: string,
+    at: Date,
+  ): Promise<void> {
+    await manager.getRepository(User).update({ id }, { passwordHash, updatedAt: at });
+  }
 }

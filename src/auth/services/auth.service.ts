@@ -86,7 +86,7 @@ export class AuthService {
     return this.tokenPair(
       rotated.user,
       rotated.session.id,
-      rotated.session.authTime,
+      rotated.session.reauthenticatedAt ?? rotated.session.authTime,
       rotated.refreshToken,
     );
   }

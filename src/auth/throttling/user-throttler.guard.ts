@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
 import { type Request, type Response } from 'express';
 import { DomainError } from '../../common/errors/domain.error';
@@ -30,12 +30,17 @@ export class UserThrottlerGuard extends ThrottlerGuard {
       throttler.name ?? 'default',
     );
 
-    response.setHeader('X-RateLimit-Limit', limit);
-    response.setHeader('X-RateLimit-Remaining', Math.max(0, limit - hits.totalHits));
-    response.setHeader(
-      'X-RateLimit-Reset',
-      hits.isBlocked ? hits.timeToBlockExpire : hits.timeToExpire,
-    );
+    const remaining = Math.max(0, limit - hits.totalHits);
+    const shown = response.getHeader('X-RateLimit-Remaining');
+    // A route in several buckets (login: per IP and per account) shows the tightest one.
+    if (shown === undefined || remaining < Number(shown)) {
+      response.setHeader('X-RateLimit-Limit', limit);
+      response.setHeader('X-RateLimit-Remaining', remaining);
+      response.setHeader(
+        'X-RateLimit-Reset',
+        hits.isBlocked ? hits.timeToBlockExpire : hits.timeToExpire,
+      );
+    }
     if (hits.isBlocked) {
       throw new DomainError(
         'rate_limited',
@@ -45,7 +50,13 @@ export class UserThrottlerGuard extends ThrottlerGuard {
         },
       );
     }
-    if (request.deferredAuthFailure) throw request.deferredAuthFailure;
     return true;
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const allowed = await super.canActivate(context);
+    const deferred = context.switchToHttp().getRequest<Request>().deferredAuthFailure;
+    if (deferred) throw deferred;
+    return allowed;
   }
 }

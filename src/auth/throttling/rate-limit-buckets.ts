@@ -1,0 +1,53 @@
+import { type ThrottlerOptions } from '@nestjs/throttler';
+import { type Request } from 'express';
+import { type AppConfig } from '../../config/app-config';
+
+/**
+ * Every rate-limit bucket of the service. A route counts only in the buckets it names
+ * (`@RateLimited(...)`), so login or refresh traffic never uses up a user's logouts.
+ */
+export const RATE_LIMIT_BUCKETS = [
+  'logout',
+  'reauthenticate',
+  'password',
+  'login-ip',
+  'login-account',
+] as const;
+export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
+
+const MINUTE = 60_000;
+
+/** Login attempts per account, whatever the source: slows credential stuffing of one account. */
+const LOGIN_PER_ACCOUNT = { limit: 10, ttl: 15 * MINUTE };
+/** Login attempts per client IP, whatever the account: slows one source spraying many accounts. */
+const LOGIN_PER_IP = { limit: 100, ttl: 15 * MINUTE };
+/** Password checks on a live session (reauthentication, password change), per user. */
+const PASSWORD_CHECKS_PER_USER = { limit: 10, ttl: 15 * MINUTE };
+
+function accountOf(request: Request): string | undefined {
+  const email = (request.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' && email.length <= 254 ? email.trim().toLowerCase() : undefined;
+}
+
+export function rateLimitBuckets(config: AppConfig): ThrottlerOptions[] {
+  return [
+    { name: 'logout', limit: config.logoutRateLimit, ttl: config.logoutRateWindowMs },
+    { name: 'reauthenticate', ...PASSWORD_CHECKS_PER_USER },
+    { name: 'password', ...PASSWORD_CHECKS_PER_USER },
+    {
+      name: 'login-ip',
+      ...LOGIN_PER_IP,
+      getTracker: (request) => Promise.resolve(`ip:${(request as Request).ip ?? 'unknown'}`),
+    },
+    {
+      name: 'login-account',
+      ...LOGIN_PER_ACCOUNT,
+      getTracker: (request) => {
+        const account = accountOf(request as Request);
+        return Promise.resolve(
+          account ? `account:${account}` : `ip:${(request as Request).ip ?? 'unknown'}`,
+        );
+      },
+    },
+  ];
+}

@@ -1,0 +1,15 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { type Request } from 'express';
+import { type AuthenticatedUser, type SessionBearer } from '../../auth/authenticated-user';
+import { DomainError } from '../errors/domain.error';
+
+/** The verified bearer, who must hold a session (`sid`): routes acting on "this session". */
+export const CurrentSession = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): SessionBearer => {
+    const user = context.switchToHttp().getRequest<Request>().user as AuthenticatedUser;
+    if (!user.sessionId) {
+      throw new DomainError('session_required', 'Access token carries no session (sid)');
+    }
+    return { ...user, sessionId: user.sessionId };
+  },
+);
