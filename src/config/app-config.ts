@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { ConfigError } from './config.error';
 import { parseDuration } from './duration';
 
@@ -22,6 +22,8 @@ export class AppConfig {
   readonly jwtIssuer!: string;
   readonly jwtAudience!: string;
   readonly jwtPrivateKeyPem?: string;
+  /** During a key rotation: the previous key (public or private PEM), still accepted for verification. */
+  readonly jwtPreviousPublicKeyPem?: string;
   readonly accessTokenTtlMs!: number;
   readonly refreshTokenTtlMs!: number;
   readonly sessionIdleTimeoutMs!: number;
@@ -53,10 +55,13 @@ function integer(env: Environment, name: string, fallback: number, min: number, 
   return value;
 }
 
+const MAX_DURATION_MS = 3650 * 86_400_000;
+
 function duration(env: Environment, name: string, fallback: string, allowZero = false): number {
   const raw = text(env, name, fallback);
   const value = parseDuration(raw);
-  if (value === undefined || (!allowZero && value === 0)) {
+  // Ten years bounds every lifetime the service has; beyond it dates stop being representable.
+  if (value === undefined || (!allowZero && value === 0) || value > MAX_DURATION_MS) {
     throw new ConfigError(name, `must be a duration such as 90s, 15m or 7d (got "${raw}")`);
   }
   return value;
@@ -99,6 +104,24 @@ function privateKey(env: Environment, name: string): string | undefined {
     throw new ConfigError(name, 'must be a PEM-encoded private key');
   }
   return pem;
+}
+
+function publicKey(env: Environment, name: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  const pem = raw.includes('\\n') ? raw.replace(/\\n/g, '\n') : raw;
+  try {
+    const key = pem.includes('PRIVATE KEY')
+      ? createPublicKey(createPrivateKey(pem))
+      : createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new ConfigError(name, 'must be a P-256 EC key (ES256)');
+    }
+    return key.export({ format: 'pem', type: 'spki' }).toString();
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(name, 'must be a PEM-encoded public or private key');
+  }
 }
 
 function serviceClients(env: Environment, name: string): ServiceClient[] {
@@ -152,6 +175,7 @@ export function loadConfig(env: Environment): AppConfig {
     jwtIssuer: text(env, 'JWT_ISSUER', 'auth-service'),
     jwtAudience: text(env, 'JWT_AUDIENCE', 'auth-service'),
     jwtPrivateKeyPem: privateKey(env, 'JWT_PRIVATE_KEY'),
+    jwtPreviousPublicKeyPem: publicKey(env, 'JWT_PREVIOUS_PUBLIC_KEY'),
     accessTokenTtlMs: duration(env, 'ACCESS_TOKEN_TTL', '15m'),
     refreshTokenTtlMs: duration(env, 'REFRESH_TOKEN_TTL', '30d'),
     sessionIdleTimeoutMs: duration(env, 'SESSION_IDLE_TIMEOUT', '7d'),

@@ -22,7 +22,7 @@ describe('POST /auth/logout', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    server = t.app.getHttpServer() as App;
+    server = t.app.getHttpServer();
   });
   afterAll(() => t.close());
 

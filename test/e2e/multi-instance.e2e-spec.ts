@@ -28,8 +28,8 @@ describe('two instances on one PostgreSQL and one Redis', () => {
       createTestApp({ database, env: { REDIS_URL: REDIS } }),
       createTestApp({ database, env: { REDIS_URL: REDIS } }),
     ]);
-    serverA = a.app.getHttpServer() as App;
-    serverB = b.app.getHttpServer() as App;
+    serverA = a.app.getHttpServer();
+    serverB = b.app.getHttpServer();
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);

@@ -16,7 +16,7 @@ describe('revocation reaches access tokens', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    server = t.app.getHttpServer() as App;
+    server = t.app.getHttpServer();
   });
   afterAll(() => t.close());
 
@@ -98,7 +98,7 @@ describe('revocation reaches access tokens', () => {
 describe('revocation after a restart', () => {
   it('still refuses tokens of sessions ended before the restart (PostgreSQL is the source of truth)', async () => {
     const first = await createTestApp();
-    const [ended, live] = await userWithSessions(first.app.getHttpServer() as App, 2);
+    const [ended, live] = await userWithSessions(first.app.getHttpServer(), 2);
     await request(first.app.getHttpServer() as App)
       .post('/auth/logout')
       .set('Authorization', `Bearer ${ended.accessToken}`)

@@ -1,8 +1,8 @@
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, MinLength } from 'class-validator';
 
+/** Any string: one that is not a token this service issued is a 401, whatever its length. */
 export class RefreshDto {
   @IsString()
   @MinLength(1)
-  @MaxLength(512)
   refreshToken!: string;
 }

@@ -28,6 +28,11 @@ function thumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
+function toVerificationKey(publicKeyPem: string): VerificationKey {
+  const jwk = createPublicKey(publicKeyPem).export({ format: 'jwk' });
+  return { kid: thumbprint(jwk), publicKeyPem, jwk };
+}
+
 function toActiveKey(privateKeyPem: string): ActiveKey {
   const publicKey = createPublicKey(createPrivateKey(privateKeyPem));
   const jwk = publicKey.export({ format: 'jwk' });
@@ -43,6 +48,7 @@ function toActiveKey(privateKeyPem: string): ActiveKey {
 export class SigningKeyService implements OnModuleInit {
   private readonly logger = new Logger(SigningKeyService.name);
   private active?: ActiveKey;
+  private previous?: VerificationKey;
 
   constructor(
     private readonly config: AppConfig,
@@ -51,6 +57,9 @@ export class SigningKeyService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    if (this.config.jwtPreviousPublicKeyPem) {
+      this.previous = toVerificationKey(this.config.jwtPreviousPublicKeyPem);
+    }
     if (this.config.jwtPrivateKeyPem) {
       this.active = toActiveKey(this.config.jwtPrivateKeyPem);
       return;
@@ -73,10 +82,14 @@ export class SigningKeyService implements OnModuleInit {
 
   /** The key that verifies tokens carrying `kid`, if this service issued them. */
   verificationKey(kid: string | undefined): VerificationKey | undefined {
-    return kid !== undefined && kid === this.current.kid ? this.current : undefined;
+    if (kid === undefined) return undefined;
+    return this.verificationKeys().find((key) => key.kid === kid);
   }
 
+  /** The current key and, during a rotation, the previous one (JWT_PREVIOUS_PUBLIC_KEY). */
   verificationKeys(): VerificationKey[] {
-    return [this.current];
+    return this.previous && this.previous.kid !== this.current.kid
+      ? [this.current, this.previous]
+      : [this.current];
   }
 }
