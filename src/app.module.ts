@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { ClockModule } from './common/clock/clock.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { DatabaseModule } from './database/database.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { RedisModule } from './redis/redis.module';
 
 /** The composition root. `overrides` replaces environment variables (tests, tools). */
@@ -24,6 +25,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         AuthModule,
         AdminModule,
+        OAuthModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

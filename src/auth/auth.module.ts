@@ -84,6 +84,9 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
   ],
   exports: [
     UserRepository,
+    RefreshTokenRepository,
+    AccessTokenService,
+    SigningKeyService,
     SessionRepository,
     AuditEventRepository,
     AuditService,

@@ -39,4 +39,39 @@ export class RefreshTokenRepository {
   async retire(manager: EntityManager, id: string, at: Date): Promise<void> {
     await manager.getRepository(RefreshToken).update({ id }, { retiredAt: at });
   }
+
+  /** The live token with this hash and its live session, for introspection; `null` otherwise. */
+  async findLive(
+    tokenHash: Buffer,
+    now: Date,
+    idleBefore: Date,
+  ): Promise<{ userId: string; sessionId: string; issuedAt: Date; expiresAt: Date } | null> {
+    const rows: { user_id: string; session_id: string; created_at: Date; expires_at: Date }[] =
+      await this.dataSource.query(
+        `SELECT s.user_id, r.session_id, r.created_at, s.expires_at
+         FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+         WHERE r.token_hash = $1 AND r.retired_at IS NULL AND r.revoked_at IS NULL
+           AND s.ended_at IS NULL AND s.expires_at > $2 AND s.last_active_at > $3`,
+        [tokenHash, now, idleBefore],
+      );
+    const row = rows[0];
+    return row
+      ? {
+          userId: row.user_id,
+          sessionId: row.session_id,
+          issuedAt: row.created_at,
+          expiresAt: row.expires_at,
+        }
+      : null;
+  }
+
+  /** The owner of the token's session, whatever the token's state (revocation of any known token). */
+  async findOwner(tokenHash: Buffer): Promise<{ userId: string; sessionId: string } | null> {
+    const rows: { user_id: string; session_id: string }[] = await this.dataSource.query(
+      `SELECT s.user_id, r.session_id FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+       WHERE r.token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0] ? { userId: rows[0].user_id, sessionId: rows[0].session_id } : null;
+  }
 }

@@ -59,4 +59,39 @@ export class AccessTokenService {
     );
     return { accessToken, expiresIn };
   }
+
+  /**
+   * Verifies a token exactly as the JWT guard does (ES256 only, `iss`, `aud`, known `kid`,
+   * unexpired) for callers outside the guard, such as introspection. `null` when invalid.
+   */
+  async verify(token: string): Promise<AccessTokenClaims | null> {
+    const header = decodeHeader(token);
+    const key =
+      header?.alg === SIGNING_ALGORITHM ? this.keys.verificationKey(header.kid) : undefined;
+    if (!key) return null;
+    try {
+      const claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, {
+        publicKey: key.publicKeyPem,
+        algorithms: [SIGNING_ALGORITHM],
+        issuer: this.config.jwtIssuer,
+        audience: this.config.jwtAudience,
+      });
+      return typeof claims.sub === 'string' && typeof claims.sid === 'string' ? claims : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function decodeHeader(token: string): { alg?: unknown; kid?: string } | undefined {
+  try {
+    const header: unknown = JSON.parse(
+      Buffer.from(token.split('.')[0] ?? '', 'base64url').toString(),
+    );
+    if (typeof header !== 'object' || header === null) return undefined;
+    const { alg, kid } = header as { alg?: unknown; kid?: unknown };
+    return { alg, kid: typeof kid === 'string' ? kid : undefined };
+  } catch {
+    return undefined;
+  }
 }

@@ -12,6 +12,7 @@ export const RATE_LIMIT_BUCKETS = [
   'password',
   'login-ip',
   'login-account',
+  'oauth',
 ] as const;
 export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
 
@@ -21,6 +22,8 @@ const MINUTE = 60_000;
 const LOGIN_PER_ACCOUNT = { limit: 10, ttl: 15 * MINUTE };
 /** Login attempts per client IP, whatever the account: slows one source spraying many accounts. */
 const LOGIN_PER_IP = { limit: 100, ttl: 15 * MINUTE };
+/** Introspection and revocation calls per service client. */
+const OAUTH_PER_CLIENT = { limit: 6_000, ttl: MINUTE };
 /** Password checks on a live session (reauthentication, password change), per user. */
 const PASSWORD_CHECKS_PER_USER = { limit: 10, ttl: 15 * MINUTE };
 
@@ -34,6 +37,7 @@ export function rateLimitBuckets(config: AppConfig): ThrottlerOptions[] {
     { name: 'logout', limit: config.logoutRateLimit, ttl: config.logoutRateWindowMs },
     { name: 'reauthenticate', ...PASSWORD_CHECKS_PER_USER },
     { name: 'password', ...PASSWORD_CHECKS_PER_USER },
+    { name: 'oauth', ...OAUTH_PER_CLIENT },
     {
       name: 'login-ip',
       ...LOGIN_PER_IP,

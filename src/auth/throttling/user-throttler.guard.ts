@@ -13,7 +13,9 @@ import { type AuthenticatedUser } from '../authenticated-user';
 export class UserThrottlerGuard extends ThrottlerGuard {
   protected override getTracker(request: Request): Promise<string> {
     const user = request.user as AuthenticatedUser | undefined;
-    return Promise.resolve(user ? `user:${user.userId}` : `ip:${request.ip ?? 'unknown'}`);
+    if (user) return Promise.resolve(`user:${user.userId}`);
+    if (request.serviceClient) return Promise.resolve(`client:${request.serviceClient.id}`);
+    return Promise.resolve(`ip:${request.ip ?? 'unknown'}`);
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {

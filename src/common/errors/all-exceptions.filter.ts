@@ -9,13 +9,17 @@ import {
 import { STATUS_CODES } from 'node:http';
 import { type Request, type Response } from 'express';
 import { DomainError } from './domain.error';
-import { type ErrorCode } from './error-code';
+import { type ErrorCode, OAUTH_ERROR_CODES } from './error-code';
 
 export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
   code: string;
+}
+
+export interface OAuthErrorBody extends ErrorBody {
+  error_description: string;
 }
 
 interface Mapped {
@@ -81,13 +85,27 @@ export class AllExceptionsFilter implements ExceptionFilter {
         request.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer',
       );
     }
-    const body: ErrorBody = {
+    response.status(mapped.status).json(this.body(mapped, request));
+  }
+
+  /**
+   * The contract's body everywhere. On the OAuth endpoints `error` carries the RFC 6749 code
+   * (with `error_description`), because standard OAuth clients read exactly that field.
+   */
+  private body(mapped: Mapped, request: Request): ErrorBody | OAuthErrorBody {
+    const base = {
       statusCode: mapped.status,
       error: STATUS_CODES[mapped.status] ?? 'Error',
       message: mapped.message,
       code: mapped.code,
     };
-    response.status(mapped.status).json(body);
+    if (!request.path.startsWith('/oauth/')) return base;
+    const oauthCode = OAUTH_ERROR_CODES.has(mapped.code)
+      ? mapped.code
+      : mapped.status === 400
+        ? 'invalid_request'
+        : mapped.code;
+    return { ...base, error: oauthCode, error_description: mapped.message };
   }
 
   private map(exception: unknown): Mapped {

@@ -8,6 +8,9 @@ export const ERROR_STATUS = {
   invalid_token: HttpStatus.UNAUTHORIZED,
   invalid_credentials: HttpStatus.UNAUTHORIZED,
   invalid_refresh_token: HttpStatus.UNAUTHORIZED,
+  invalid_client: HttpStatus.UNAUTHORIZED,
+  invalid_request: HttpStatus.BAD_REQUEST,
+  unsupported_token_type: HttpStatus.BAD_REQUEST,
   forbidden: HttpStatus.FORBIDDEN,
   not_found: HttpStatus.NOT_FOUND,
   email_taken: HttpStatus.CONFLICT,
@@ -20,3 +23,10 @@ export const ERROR_STATUS = {
 } as const satisfies Record<string, HttpStatus>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Codes RFC 6749 clients read from the `error` field (RFC 7662 and RFC 7009 endpoints). */
+export const OAUTH_ERROR_CODES: ReadonlySet<string> = new Set([
+  'invalid_client',
+  'invalid_request',
+  'unsupported_token_type',
+]);
