@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { SingleInstanceCheck } from './single-instance.check';
 
 /** The shared Redis client, or `null` when `REDIS_URL` is unset (in-process stores, one instance). */
 export const REDIS = Symbol('REDIS');
@@ -34,6 +35,7 @@ export const REDIS = Symbol('REDIS');
         return client;
       },
     },
+    SingleInstanceCheck,
   ],
   exports: [REDIS],
 })

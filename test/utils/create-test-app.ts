@@ -42,7 +42,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: ['error'],
   });
   configureApp(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // A refused start must not leave its connections behind.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const ownsDatabase = options.database === undefined;
   return {
     app,
