@@ -8,6 +8,9 @@ import { AuthModule } from './auth/auth.module';
 import { ClockModule } from './common/clock/clock.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { OAuthModule } from './oauth/oauth.module';
 import { RedisModule } from './redis/redis.module';
 
@@ -19,6 +22,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(overrides),
+        LoggingModule,
         ClockModule,
         DatabaseModule,
         RedisModule,
@@ -26,6 +30,8 @@ export class AppModule {
         AuthModule,
         AdminModule,
         OAuthModule,
+        HealthModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -1,10 +1,13 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import { AppConfig } from './config/app-config';
 import { contentTypeMiddleware } from './common/http/content-type.middleware';
 import { malformedBodyMiddleware } from './common/http/malformed-body.middleware';
 import { requestIdMiddleware } from './common/http/request-id.middleware';
 import { DomainError } from './common/errors/domain.error';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { Metrics } from './metrics/metrics';
 
 export const BODY_LIMIT = '100kb';
 
@@ -15,6 +18,25 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestIdMiddleware);
+  app.use(httpMetricsMiddleware(app.get(Metrics)));
+  // An API serves no HTML; helmet's defaults still harden any browser that reaches it.
+  app.use(helmet());
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: [
+        'X-Request-Id',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+        'Retry-After',
+        'WWW-Authenticate',
+      ],
+      maxAge: 600,
+    });
+  }
   app.use(contentTypeMiddleware);
   app.useBodyParser('json', { limit: BODY_LIMIT, strict: true });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
@@ -38,6 +60,5 @@ export function configureApp(app: NestExpressApplication): INestApplication {
         ),
     }),
   );
-  app.enableShutdownHooks();
   return app;
 }

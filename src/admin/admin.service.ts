@@ -97,8 +97,11 @@ export class AdminService {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
-      items: items.map((event) => ({ ...event, occurredAt: event.occurredAt.toISOString() })),
-      nextCursor: rows.length > limit && last ? AuditCursorCodec.encode(last) : null,
+      items: items.map(({ position: _position, ...event }) => ({
+        ...event,
+        occurredAt: event.occurredAt.toISOString(),
+      })),
+      nextCursor: rows.length > limit && last ? AuditCursorCodec.encode(last.position) : null,
     };
   }
 

@@ -34,7 +34,13 @@ export class AppConfig {
   readonly serviceClients!: readonly ServiceClient[];
   readonly bootstrapAdmin?: { readonly email: string; readonly password: string };
   readonly trustProxy!: boolean;
+  /** Origins allowed by CORS; empty means CORS is off (server-to-server and same-origin only). */
+  readonly corsOrigins!: readonly string[];
+  readonly logLevel!: LogLevel;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 function text(env: Environment, name: string, fallback: string): string {
   const value = env[name]?.trim();
@@ -164,6 +170,32 @@ function bootstrapAdmin(env: Environment): AppConfig['bootstrapAdmin'] {
   return { email: email.toLowerCase(), password };
 }
 
+function origins(env: Environment, name: string): string[] {
+  const raw = optional(env, name);
+  if (raw === undefined) return [];
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    if (origin === '*') return origin;
+    try {
+      const parsed = new URL(origin);
+      if (parsed.origin !== origin) throw new Error('not an origin');
+    } catch {
+      throw new ConfigError(
+        name,
+        `must be * or origins such as https://app.example.com (got "${origin}")`,
+      );
+    }
+    return origin;
+  });
+}
+
+function logLevel(env: Environment, name: string): LogLevel {
+  const raw = text(env, name, 'info').toLowerCase();
+  const level = LOG_LEVELS.find((known) => known === raw);
+  if (!level) throw new ConfigError(name, `must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`);
+  return level;
+}
+
 /** Validates the environment; throws a `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Environment): AppConfig {
   const config: AppConfig = {
@@ -186,6 +218,8 @@ export function loadConfig(env: Environment): AppConfig {
     serviceClients: serviceClients(env, 'SERVICE_CLIENTS'),
     bootstrapAdmin: bootstrapAdmin(env),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    logLevel: logLevel(env, 'LOG_LEVEL'),
   };
   if (config.accessTokenTtlMs < 1_000) {
     throw new ConfigError('ACCESS_TOKEN_TTL', 'must be at least 1s');

@@ -30,7 +30,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = options.database ?? (await createTestDatabase());
   const clock = new SettableClock();
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot({ ...database.env, ...options.env })],
+    imports: [AppModule.forRoot({ LOG_LEVEL: 'silent', ...database.env, ...options.env })],
   })
     .overrideProvider(Clock)
     .useValue(clock)

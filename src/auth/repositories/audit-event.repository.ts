@@ -4,19 +4,23 @@ import { AuditEvent } from '../entities/audit-event.entity';
 
 export type NewAuditEvent = Omit<AuditEvent, 'id'>;
 
+/** An event of a page, with its exact keyset position (microseconds, which `Date` cannot hold). */
+export type PagedAuditEvent = AuditEvent & { position: { occurredAt: string; id: string } };
+
 export interface AuditEventFilter {
   userId?: string;
   action?: string;
   from?: Date;
   to?: Date;
-  /** Keyset position: only events strictly older than this (time, id) pair. */
-  before?: { occurredAt: Date; id: string };
+  /** Keyset position: only events strictly older than this (time, id) pair, as `position` gave it. */
+  before?: { occurredAt: string; id: string };
   limit: number;
 }
 
 const COLUMNS = `id, occurred_at AS "occurredAt", action, outcome, actor_user_id AS "actorUserId",
   subject_user_id AS "subjectUserId", session_id AS "sessionId", scope, reason,
-  ip_address AS "ipAddress", user_agent AS "userAgent", request_id AS "requestId"`;
+  ip_address AS "ipAddress", user_agent AS "userAgent", request_id AS "requestId",
+  to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "exactTime"`;
 
 @Injectable()
 export class AuditEventRepository {
@@ -34,7 +38,7 @@ export class AuditEventRepository {
    * never an offset scan. A user filter is two index range scans (as actor, as subject)
    * merged, so each side walks `audit_events_{actor,subject}_time_idx` in order.
    */
-  async page(filter: AuditEventFilter): Promise<AuditEvent[]> {
+  async page(filter: AuditEventFilter): Promise<PagedAuditEvent[]> {
     const params: unknown[] = [];
     const bind = (value: unknown): string => `$${params.push(value)}`;
     const conditions: string[] = [];
@@ -64,6 +68,10 @@ export class AuditEventRepository {
     } else {
       sql = `SELECT ${COLUMNS} FROM audit_events ${where()} ${order}`;
     }
-    return this.dataSource.query<AuditEvent[]>(sql, params);
+    const rows = await this.dataSource.query<(AuditEvent & { exactTime: string })[]>(sql, params);
+    return rows.map(({ exactTime, ...event }) => ({
+      ...event,
+      position: { occurredAt: exactTime, id: event.id },
+    }));
   }
 }

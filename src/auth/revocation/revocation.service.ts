@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import type Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
+import { Metrics } from '../../metrics/metrics';
 import { REDIS } from '../../redis/redis.module';
 import { SessionRepository } from '../repositories/session.repository';
 import { MemoryRevocationStore } from './memory-revocation.store';
@@ -28,6 +29,7 @@ export class RevocationService implements OnApplicationBootstrap {
     private readonly sessions: SessionRepository,
     private readonly clock: Clock,
     @Inject(REDIS) redis: Redis | null,
+    private readonly metrics: Metrics,
   ) {
     this.store = redis
       ? new RedisRevocationStore(redis)
@@ -54,7 +56,11 @@ export class RevocationService implements OnApplicationBootstrap {
 
   async isSessionEnded(sessionId: string): Promise<boolean> {
     const known = await this.store.isEnded(sessionId);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.metrics.revocationChecks.inc({ result: known ? 'hit_ended' : 'hit_live' });
+      return known;
+    }
+    this.metrics.revocationChecks.inc({ result: 'miss' });
     this.warming ??= this.warm().finally(() => (this.warming = undefined));
     return this.sessions.isEnded(sessionId);
   }

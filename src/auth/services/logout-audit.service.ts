@@ -5,6 +5,7 @@ import { DomainError } from '../../common/errors/domain.error';
 import { clientContextOf } from '../../common/http/client-context';
 import { type AuthenticatedUser } from '../authenticated-user';
 import { LOGOUT_SCOPES, type LogoutScope } from '../logout-scope';
+import { Metrics } from '../../metrics/metrics';
 import { AuditService } from './audit.service';
 
 function refusalCode(error: unknown): string {
@@ -29,7 +30,10 @@ function requestedScope(request: Request): LogoutScope | null {
 export class LogoutAuditService {
   private readonly audited = new WeakSet<object>();
 
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly metrics: Metrics,
+  ) {}
 
   async recordRefusal(request: Request, error: unknown): Promise<void> {
     if (typeof error === 'object' && error !== null) {
@@ -37,6 +41,7 @@ export class LogoutAuditService {
       this.audited.add(error);
     }
     const user = request.user as AuthenticatedUser | undefined;
+    this.metrics.logouts.inc({ scope: requestedScope(request) ?? 'unknown', outcome: 'failure' });
     await this.audit.recordRefusal({
       action: 'logout',
       outcome: 'failure',

@@ -10,6 +10,7 @@ import { type LogoutScope } from '../logout-scope';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { type SessionSelection, SessionRepository } from '../repositories/session.repository';
 import { UserRepository } from '../repositories/user.repository';
+import { Metrics } from '../../metrics/metrics';
 import { RevocationService } from '../revocation/revocation.service';
 import { AuditService } from './audit.service';
 import { RefreshTokenCodec } from './refresh-token.codec';
@@ -56,6 +57,7 @@ export class SessionService {
     private readonly users: UserRepository,
     private readonly audit: AuditService,
     private readonly revocation: RevocationService,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Creates a session and its first refresh token inside the caller's transaction. */
@@ -133,6 +135,7 @@ export class SessionService {
           ),
         };
       }
+      this.metrics.refreshReuse.inc();
       const ended = await this.endWithAudit(manager, session, 'refresh_token_reused', now, client);
       return { kind: 'refused', error: invalidRefresh(), endedSessionIds: ended };
     }
@@ -217,6 +220,7 @@ export class SessionService {
         occurredAt: timestamp,
       }),
     });
+    this.metrics.logouts.inc({ scope: command.scope, outcome: 'success' });
     await this.revocation.sessionsEnded(endedSessionIds);
     return { timestamp, endedSessionIds };
   }

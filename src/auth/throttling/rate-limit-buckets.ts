@@ -1,4 +1,4 @@
-import { type ThrottlerOptions } from '@nestjs/throttler';
+import { normalizeIp, type ThrottlerOptions } from '@nestjs/throttler';
 import { type Request } from 'express';
 import { type AppConfig } from '../../config/app-config';
 
@@ -27,6 +27,14 @@ const OAUTH_PER_CLIENT = { limit: 6_000, ttl: MINUTE };
 /** Password checks on a live session (reauthentication, password change), per user. */
 const PASSWORD_CHECKS_PER_USER = { limit: 10, ttl: 15 * MINUTE };
 
+/**
+ * The client as rate limits count it: its IP address, an IPv6 client by its /64 (one host
+ * usually owns a whole /64 and could otherwise rotate through it to escape every limit).
+ */
+export function clientOf(request: Request): string {
+  return `ip:${request.ip ? normalizeIp(request.ip) : 'unknown'}`;
+}
+
 function accountOf(request: Request): string | undefined {
   const email = (request.body as { email?: unknown } | undefined)?.email;
   return typeof email === 'string' && email.length <= 254 ? email.trim().toLowerCase() : undefined;
@@ -41,16 +49,14 @@ export function rateLimitBuckets(config: AppConfig): ThrottlerOptions[] {
     {
       name: 'login-ip',
       ...LOGIN_PER_IP,
-      getTracker: (request) => Promise.resolve(`ip:${(request as Request).ip ?? 'unknown'}`),
+      getTracker: (request) => Promise.resolve(clientOf(request as Request)),
     },
     {
       name: 'login-account',
       ...LOGIN_PER_ACCOUNT,
       getTracker: (request) => {
         const account = accountOf(request as Request);
-        return Promise.resolve(
-          account ? `account:${account}` : `ip:${(request as Request).ip ?? 'unknown'}`,
-        );
+        return Promise.resolve(account ? `account:${account}` : clientOf(request as Request));
       },
     },
   ];

@@ -1,21 +1,26 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Metrics } from '../../metrics/metrics';
 import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
 import { type Request, type Response } from 'express';
 import { DomainError } from '../../common/errors/domain.error';
 import { type AuthenticatedUser } from '../authenticated-user';
+import { clientOf } from './rate-limit-buckets';
 
 /**
  * `@nestjs/throttler` keyed on the user (`sub`) once the JWT guard has accepted the token,
- * on the client IP otherwise. Each route has its own bucket (the key names the handler).
+ * on the client IP (an IPv6 client's /64) otherwise. Each route has its own bucket (the key
+ * names the handler).
  * Sets the contract's `X-RateLimit-*` headers on every response and `Retry-After` on 429.
  */
 @Injectable()
 export class UserThrottlerGuard extends ThrottlerGuard {
+  @Inject(Metrics) private readonly metrics!: Metrics;
+
   protected override getTracker(request: Request): Promise<string> {
     const user = request.user as AuthenticatedUser | undefined;
     if (user) return Promise.resolve(`user:${user.userId}`);
     if (request.serviceClient) return Promise.resolve(`client:${request.serviceClient.id}`);
-    return Promise.resolve(`ip:${request.ip ?? 'unknown'}`);
+    return Promise.resolve(clientOf(request));
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
@@ -44,6 +49,7 @@ export class UserThrottlerGuard extends ThrottlerGuard {
       );
     }
     if (hits.isBlocked) {
+      this.metrics.rateLimited.inc({ bucket: throttler.name ?? 'default' });
       throw new DomainError(
         'rate_limited',
         'Too many requests; retry after the time in Retry-After',

@@ -50,9 +50,22 @@ function isBodyParserError(error: unknown): error is { status: number; type: str
   );
 }
 
+/** @nestjs/terminus answers a failed readiness check with `{ status: 'error', error: { name: {...} } }`. */
+function failedHealthChecks(response: object): string | undefined {
+  const { status, error } = response as { status?: unknown; error?: unknown };
+  if (status !== 'error' || typeof error !== 'object' || error === null) return undefined;
+  const failures = Object.entries(error as Record<string, { message?: unknown }>).map(
+    ([name, detail]) =>
+      typeof detail?.message === 'string' ? `${name} (${detail.message})` : name,
+  );
+  return `Not ready: ${failures.join(', ')} down`;
+}
+
 function httpExceptionMessage(exception: HttpException): string {
   const response = exception.getResponse();
   if (typeof response === 'string') return response;
+  const health = failedHealthChecks(response);
+  if (health) return health;
   const message = (response as { message?: unknown }).message;
   if (Array.isArray(message)) return message.map(String).join('; ');
   return typeof message === 'string' ? message : exception.message;
@@ -78,6 +91,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
     for (const [name, value] of Object.entries(mapped.headers)) response.setHeader(name, value);
+    if (mapped.status === 503 && !response.hasHeader('Retry-After')) {
+      response.setHeader('Retry-After', '5');
+    }
     if (mapped.status === 401 && !response.hasHeader('WWW-Authenticate')) {
       // RFC 6750: no error attribute when the request carried no credentials at all.
       response.setHeader(

@@ -1,0 +1,33 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { Public } from '../common/decorators/public.decorator';
+import { DatabaseHealthIndicator } from './database.health';
+import { RedisHealthIndicator } from './redis.health';
+
+const CHECK_TIMEOUT_MS = 1_000;
+
+@Controller('health')
+@Public()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: DatabaseHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+  ) {}
+
+  /** 200 while the process runs and its event loop answers. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** 200 when the database (and Redis, where configured) answer within a second; 503 naming what failed. */
+  @Get('ready')
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.database.check(CHECK_TIMEOUT_MS),
+      () => this.redis.check(CHECK_TIMEOUT_MS),
+    ]);
+  }
+}
