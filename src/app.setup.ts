@@ -1,3 +1,4 @@
+import { setupOpenApi } from './openapi/openapi.setup';
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
@@ -41,6 +42,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.useBodyParser('json', { limit: BODY_LIMIT, strict: true });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   app.use(malformedBodyMiddleware);
+  setupOpenApi(app);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

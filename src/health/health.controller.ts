@@ -1,3 +1,5 @@
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../openapi/api-errors.decorator';
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../common/decorators/public.decorator';
@@ -6,6 +8,7 @@ import { RedisHealthIndicator } from './redis.health';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
+@ApiTags('operations')
 @Controller('health')
 @Public()
 export class HealthController {
@@ -17,12 +20,20 @@ export class HealthController {
 
   /** 200 while the process runs and its event loop answers. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { status: { type: 'string', example: 'ok' } } },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   /** 200 when the database (and Redis, where configured) answer within a second; 503 naming what failed. */
   @Get('ready')
+  @ApiOperation({
+    summary: 'Readiness: the database and (where configured) Redis answer within a second',
+  })
+  @ApiErrors(503)
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
     return this.health.check([

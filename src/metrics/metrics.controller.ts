@@ -1,8 +1,10 @@
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Res } from '@nestjs/common';
 import { type Response } from 'express';
 import { Public } from '../common/decorators/public.decorator';
 import { Metrics } from './metrics';
 
+@ApiTags('operations')
 @Controller('metrics')
 @Public()
 export class MetricsController {
@@ -10,6 +12,9 @@ export class MetricsController {
 
   /** Prometheus text exposition format. */
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
   async scrape(@Res() response: Response): Promise<void> {
     response.setHeader('Content-Type', this.metrics.registry.contentType);
     response.send(await this.metrics.registry.metrics());

@@ -1,4 +1,16 @@
 import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
+import { BEARER } from '../../openapi/openapi.setup';
+import { MessageResponse } from '../dto/message.response';
+import { ReauthenticatedResponse } from '../dto/reauthenticated.response';
+import { OwnSessionResponse } from '../dto/session.response';
+import {
   Body,
   Controller,
   Delete,
@@ -22,11 +34,18 @@ import {
 } from '../services/account.service';
 import { RateLimited } from '../throttling/rate-limited.decorator';
 
+@ApiTags('account')
+@ApiBearerAuth(BEARER)
 @Controller('auth')
 export class AccountController {
   constructor(private readonly account: AccountService) {}
 
   @Post('reauthenticate')
+  @ApiOperation({
+    summary: 'Prove the password again; returns an access token with a fresh auth_time',
+  })
+  @ApiOkResponse({ type: ReauthenticatedResponse })
+  @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
   @RateLimited('reauthenticate')
   reauthenticate(
@@ -38,6 +57,9 @@ export class AccountController {
   }
 
   @Post('password')
+  @ApiOperation({ summary: 'Change the password; every other session of the user ends' })
+  @ApiOkResponse({ type: MessageResponse })
+  @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
   @RateLimited('password')
   changePassword(
@@ -49,6 +71,9 @@ export class AccountController {
   }
 
   @Get('sessions')
+  @ApiOperation({ summary: 'The active sessions of the bearer' })
+  @ApiOkResponse({ type: [OwnSessionResponse] })
+  @ApiErrors(401)
   async sessions(
     @CurrentSession() bearer: SessionBearer,
   ): Promise<(SessionView & { current: boolean })[]> {
@@ -60,6 +85,9 @@ export class AccountController {
   }
 
   @Delete('sessions/:id')
+  @ApiOperation({ summary: 'End one of the bearer’s active sessions' })
+  @ApiNoContentResponse({ description: 'Ended' })
+  @ApiErrors(400, 401, 404)
   @HttpCode(HttpStatus.NO_CONTENT)
   revokeSession(
     @CurrentSession() bearer: SessionBearer,

@@ -1,3 +1,15 @@
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
+import { BEARER } from '../../openapi/openapi.setup';
+import { ProfileResponse } from '../dto/profile.response';
+import { RegisteredUserResponse } from '../dto/registered-user.response';
+import { TokenPairResponse } from '../dto/token-pair.response';
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { CurrentUser } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
@@ -10,6 +22,7 @@ import { AuthService, type RegisteredUser, type TokenPair } from '../services/au
 import { UserService, type Profile } from '../services/user.service';
 import { RateLimited } from '../throttling/rate-limited.decorator';
 
+@ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -19,12 +32,18 @@ export class AuthController {
 
   @Public()
   @Post('register')
+  @ApiOperation({ summary: 'Create an account (emails compare case-insensitively)' })
+  @ApiCreatedResponse({ type: RegisteredUserResponse })
+  @ApiErrors(400, 409, 413, 415)
   register(@Body() body: RegisterDto): Promise<RegisteredUser> {
     return this.auth.register(body.email, body.password);
   }
 
   @Public()
   @Post('login')
+  @ApiOperation({ summary: 'Sign in: starts a session and returns a token pair' })
+  @ApiOkResponse({ type: TokenPairResponse })
+  @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
   @RateLimited('login-ip', 'login-account')
   login(@Body() body: LoginDto, @Client() client: ClientContext): Promise<TokenPair> {
@@ -33,12 +52,23 @@ export class AuthController {
 
   @Public()
   @Post('refresh')
+  @ApiOperation({
+    summary: 'Rotate the refresh token',
+    description:
+      'Single use. A retired token presented again revokes the session (401); its immediate parent within REFRESH_TOKEN_REUSE_INTERVAL gets 409.',
+  })
+  @ApiOkResponse({ type: TokenPairResponse })
+  @ApiErrors(400, 401, 409, 415)
   @HttpCode(HttpStatus.OK)
   refresh(@Body() body: RefreshDto, @Client() client: ClientContext): Promise<TokenPair> {
     return this.auth.refresh(body.refreshToken, client);
   }
 
   @Get('me')
+  @ApiBearerAuth(BEARER)
+  @ApiOperation({ summary: 'The bearer of the access token' })
+  @ApiOkResponse({ type: ProfileResponse })
+  @ApiErrors(401)
   me(@CurrentUser() user: AuthenticatedUser): Promise<Profile> {
     return this.users.profile(user);
   }

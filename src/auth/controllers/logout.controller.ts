@@ -1,3 +1,7 @@
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
+import { BEARER } from '../../openapi/openapi.setup';
+import { MessageResponse } from '../dto/message.response';
 import {
   Body,
   Controller,
@@ -17,6 +21,8 @@ import { AuditInterceptor } from '../interceptors/audit.interceptor';
 import { LogoutService, type LogoutResponse } from '../services/logout.service';
 import { RateLimited } from '../throttling/rate-limited.decorator';
 
+@ApiTags('auth')
+@ApiBearerAuth(BEARER)
 @Controller('auth')
 @UseFilters(LogoutAuditFilter)
 @UseInterceptors(AuditInterceptor)
@@ -25,6 +31,14 @@ export class LogoutController {
 
   /** Ends the caller's session(s): `global` (default), `local` or `others`. Idempotent. */
   @Post('logout')
+  @ApiOperation({
+    summary: 'End this session, every session, or every other session',
+    description:
+      'Revokes the refresh tokens of the ended sessions and makes their access tokens unusable at once. Idempotent: a valid token of an already-ended session gets 200 and revokes nothing more. 20 requests per 5 minutes per user; every attempt is audited.',
+  })
+  @ApiBody({ type: LogoutDto, required: false })
+  @ApiOkResponse({ type: MessageResponse })
+  @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
   @RateLimited('logout')
   @AllowEndedSession()

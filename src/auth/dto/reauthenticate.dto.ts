@@ -1,6 +1,8 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class ReauthenticateDto {
+  @ApiProperty({ example: 'correct horse battery staple', maxLength: 128 })
   @IsString()
   @MinLength(1)
   @MaxLength(128)

@@ -16,7 +16,11 @@ export class RolesGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!required?.length) return true;
-    const user = context.switchToHttp().getRequest<Request>().user as AuthenticatedUser | undefined;
+    const request = context.switchToHttp().getRequest<Request>();
+    // On a rate-limited route the JWT guard defers its refusal (and may have set `user` from a
+    // token of an ended session): it stays the 401 it is, never a 403, and never a pass.
+    if (request.deferredAuthFailure) throw request.deferredAuthFailure;
+    const user = request.user as AuthenticatedUser | undefined;
     if (user && required.some((role) => user.roles.includes(role))) return true;
     throw new DomainError('forbidden', `This requires the role: ${required.join(' or ')}`);
   }
