@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# No container engine runs here, so this replays the Dockerfile's stages outside Docker:
+# build with all dependencies, install production dependencies only, then start the
+# compiled service from that production tree (as the image would) and probe HEALTHCHECK's URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work=$(mktemp -d)
+trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# Stage "build"
+mkdir -p "$work/build"
+cp package.json package-lock.json tsconfig.json tsconfig.build.json nest-cli.json "$work/build/"
+cp -r src "$work/build/src"
+(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+
+# Stage "deps"
+mkdir -p "$work/app"
+cp package.json package-lock.json "$work/app/"
+(cd "$work/app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+if [ -d "$work/app/node_modules/jest" ] || [ -d "$work/app/node_modules/@nestjs/testing" ] || [ -d "$work/app/node_modules/eslint" ]; then
+  echo "production install contains development dependencies" >&2
+  exit 1
+fi
+
+# Final stage: dist + production node_modules, started the way CMD starts it.
+cp -r "$work/build/dist" "$work/app/dist"
+port=$((20000 + RANDOM % 20000))
+(cd "$work/app" && PORT=$port DATA_DIR="$work/data" NODE_ENV=production LOG_LEVEL=warn node dist/main.js) &
+pid=$!
+for _ in $(seq 1 60); do
+  if node -e "require('http').get('http://127.0.0.1:$port/health/live',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"; then
+    echo "container build check: production tree starts and /health/live answers 200"
+    exit 0
+  fi
+  sleep 1
+done
+echo "the production tree did not become live" >&2
+exit 1
