@@ -17,6 +17,13 @@ import { type SessionView, toSessionView } from '../auth/services/account.servic
 import { AdminService, type AdminLogoutResult, type AuditEventView } from './admin.service';
 import { AdminLogoutDto } from './dto/admin-logout.dto';
 import { AuditEventsQuery } from './dto/audit-events.query';
+import { DomainError } from '../common/errors/domain.error';
+
+/** A path id that must be a UUID: 400 naming the parameter, as every validation error does. */
+const uuidParam = (name: string) =>
+  new ParseUUIDPipe({
+    exceptionFactory: () => new DomainError('validation_failed', `${name} must be a UUID`),
+  });
 
 @Controller('admin')
 @Roles('admin')
@@ -27,7 +34,7 @@ export class AdminController {
   @HttpCode(HttpStatus.OK)
   logoutUser(
     @CurrentUser() admin: AuthenticatedUser,
-    @Param('userId', ParseUUIDPipe) userId: string,
+    @Param('userId', uuidParam('userId')) userId: string,
     @Body() body: AdminLogoutDto,
     @Client() client: ClientContext,
   ): Promise<AdminLogoutResult> {
@@ -35,7 +42,7 @@ export class AdminController {
   }
 
   @Get('users/:userId/sessions')
-  async sessions(@Param('userId', ParseUUIDPipe) userId: string): Promise<SessionView[]> {
+  async sessions(@Param('userId', uuidParam('userId')) userId: string): Promise<SessionView[]> {
     return (await this.admin.sessionsOf(userId)).map(toSessionView);
   }
 

@@ -37,6 +37,7 @@ import { SessionService } from './services/session.service';
 import { SigningKeyService } from './services/signing-key.service';
 import { UserService } from './services/user.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
+import { FallbackThrottlerStorage } from './throttling/fallback-throttler.storage';
 import { rateLimitBuckets } from './throttling/rate-limit-buckets';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 
@@ -49,7 +50,9 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
       useFactory: (config: AppConfig, redis: Redis | null) => ({
         throttlers: rateLimitBuckets(config),
         // Shared, atomic counters across instances when Redis is configured; in process otherwise.
-        storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+        storage: redis
+          ? new FallbackThrottlerStorage(new ThrottlerStorageRedisService(redis))
+          : undefined,
       }),
     }),
   ],

@@ -51,7 +51,14 @@ export async function createDataSource(config: AppConfig): Promise<DataSource> {
       synchronize: false,
       // PGlite is single-session: one connection keeps every transaction on it intact.
       poolSize: embedded ? 1 : 20,
-      extra: { connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 },
+      // Bounded waits: with the database down or overloaded, requests fail fast (503) instead of hanging.
+      extra: {
+        connectionTimeoutMillis: 2_000,
+        idleTimeoutMillis: 30_000,
+        query_timeout: 10_000,
+        statement_timeout: 10_000,
+        keepAlive: true,
+      },
     },
     embedded,
   );

@@ -31,13 +31,13 @@ export class OAuthController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @RateLimited('oauth')
-  introspect(@Body() body: TokenRequestDto, @Req() request: Request): Promise<Introspection> {
+  introspect(@Body() body: TokenRequestDto): Promise<Introspection> {
     // RFC 7662 lets the server ignore hints; an unknown one only loses its ordering.
     const hint =
       body.token_type_hint === 'refresh_token' || body.token_type_hint === 'access_token'
         ? body.token_type_hint
         : undefined;
-    return this.tokens.introspect(body.token, hint, request.serviceClient!.id);
+    return this.tokens.introspect(body.token, hint);
   }
 
   @Post('revoke')

@@ -22,15 +22,28 @@ function formDecode(value: string): string | undefined {
   }
 }
 
-function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+interface Credentials {
+  id: string;
+  secret: string;
+}
+
+/**
+ * The credentials of an HTTP Basic header, in the two readings clients use: form-encoded as
+ * RFC 6749 §2.3.1 asks (openid-client and most OAuth libraries), and raw as RFC 7617 sends
+ * them (`curl -u`, plain HTTP clients). A secret with `+` or `%` differs between the two.
+ * Always two readings (the raw one twice when they agree), so the work done is the same.
+ */
+function basicCredentials(header: string | undefined): [Credentials, Credentials] | undefined {
   const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header?.trim() ?? '');
   if (!match) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const separator = decoded.indexOf(':');
   if (separator < 1) return undefined;
-  const id = formDecode(decoded.slice(0, separator));
-  const secret = formDecode(decoded.slice(separator + 1));
-  return id !== undefined && secret !== undefined ? { id, secret } : undefined;
+  const raw = { id: decoded.slice(0, separator), secret: decoded.slice(separator + 1) };
+  const id = formDecode(raw.id);
+  const secret = formDecode(raw.secret);
+  const formDecoded = id !== undefined && secret !== undefined ? { id, secret } : raw;
+  return [formDecoded, raw];
 }
 
 /**
@@ -51,15 +64,21 @@ export class ServiceClientGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
-    const credentials = basicCredentials(request.headers.authorization);
-    const expected = (credentials && this.secrets.get(credentials.id)) ?? this.decoy;
-    const matches = timingSafeEqual(digest(credentials?.secret ?? ''), expected);
-    if (!credentials || !matches || !this.secrets.has(credentials.id)) {
+    const readings = basicCredentials(request.headers.authorization);
+    // Every reading costs one constant-time comparison, known id or not, so timing reveals
+    // neither which ids exist nor how much of a secret was right.
+    const matched = (readings ?? [undefined, undefined]).map((credentials) => {
+      const expected = (credentials && this.secrets.get(credentials.id)) ?? this.decoy;
+      const equal = timingSafeEqual(digest(credentials?.secret ?? ''), expected);
+      return credentials && equal && this.secrets.has(credentials.id) ? credentials : undefined;
+    });
+    const client = matched.find((credentials) => credentials !== undefined);
+    if (!client) {
       throw new DomainError('invalid_client', 'Client authentication failed', {
         'WWW-Authenticate': 'Basic realm="auth-service", charset="UTF-8"',
       });
     }
-    request.serviceClient = { id: credentials.id };
+    request.serviceClient = { id: client.id };
     return true;
   }
 }

@@ -5,6 +5,7 @@ import { DomainError } from '../common/errors/domain.error';
 import { type ClientContext } from '../common/http/client-context';
 import { RefreshTokenRepository } from '../auth/repositories/refresh-token.repository';
 import { SessionRepository } from '../auth/repositories/session.repository';
+import { UserRepository } from '../auth/repositories/user.repository';
 import { RevocationService } from '../auth/revocation/revocation.service';
 import { AccessTokenService } from '../auth/services/access-token.service';
 import { AuditService } from '../auth/services/audit.service';
@@ -24,8 +25,7 @@ export type Introspection =
       jti?: string;
       iat: number;
       exp: number;
-      roles?: string[];
-      client_id: string;
+      roles: string[];
     };
 
 const INACTIVE: Introspection = { active: false };
@@ -46,16 +46,17 @@ export class TokenIntrospectionService {
     private readonly accessTokens: AccessTokenService,
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly sessions: SessionRepository,
+    private readonly users: UserRepository,
     private readonly revocation: RevocationService,
     private readonly audit: AuditService,
   ) {}
 
-  /** `active: false` for anything but a live token of a live session: expired, forged, revoked, unknown. */
-  async introspect(
-    token: string,
-    hint: TokenTypeHint | undefined,
-    clientId: string,
-  ): Promise<Introspection> {
+  /**
+   * `active: false` for anything but a live token of a live session: expired, forged, revoked,
+   * unknown. No `client_id`: RFC 7662 means the client the token was issued to, and these
+   * tokens are issued to users, not to the service client that asks.
+   */
+  async introspect(token: string, hint: TokenTypeHint | undefined): Promise<Introspection> {
     const order: TokenTypeHint[] =
       hint === 'refresh_token'
         ? ['refresh_token', 'access_token']
@@ -63,8 +64,8 @@ export class TokenIntrospectionService {
     for (const type of order) {
       const result =
         type === 'access_token'
-          ? await this.introspectAccess(token, clientId)
-          : await this.introspectRefresh(token, clientId);
+          ? await this.introspectAccess(token)
+          : await this.introspectRefresh(token);
       if (result.active) return result;
     }
     return INACTIVE;
@@ -103,7 +104,7 @@ export class TokenIntrospectionService {
     await this.revocation.sessionsEnded(ended);
   }
 
-  private async introspectAccess(token: string, clientId: string): Promise<Introspection> {
+  private async introspectAccess(token: string): Promise<Introspection> {
     const claims = await this.accessTokens.verify(token);
     if (!claims || (await this.revocation.isSessionEnded(claims.sid))) return INACTIVE;
     return {
@@ -117,11 +118,10 @@ export class TokenIntrospectionService {
       iss: claims.iss,
       aud: claims.aud,
       roles: claims.roles,
-      client_id: clientId,
     };
   }
 
-  private async introspectRefresh(token: string, clientId: string): Promise<Introspection> {
+  private async introspectRefresh(token: string): Promise<Introspection> {
     if (!RefreshTokenCodec.isWellFormed(token)) return INACTIVE;
     const now = this.clock.now();
     const live = await this.refreshTokens.findLive(
@@ -130,15 +130,22 @@ export class TokenIntrospectionService {
       new Date(now.getTime() - this.config.sessionIdleTimeoutMs),
     );
     if (!live) return INACTIVE;
+    const user = await this.users.findById(live.userId);
+    if (!user) return INACTIVE;
+    // The live token was issued by the session's last refresh (or its login), which is also
+    // when its idle timeout started: it dies at whichever deadline comes first.
+    const idleDeadline = live.issuedAt.getTime() + this.config.sessionIdleTimeoutMs;
     return {
       active: true,
       token_type: 'refresh_token',
       sub: live.userId,
       sid: live.sessionId,
       iat: seconds(live.issuedAt),
-      exp: seconds(live.expiresAt),
+      exp: seconds(new Date(Math.min(live.expiresAt.getTime(), idleDeadline))),
       iss: this.config.jwtIssuer,
-      client_id: clientId,
+      // The audience of the access tokens it refreshes into, and the roles they would carry.
+      aud: this.config.jwtAudience,
+      roles: user.roles,
     };
   }
 

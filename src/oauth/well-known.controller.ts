@@ -40,8 +40,7 @@ export class WellKnownController {
   @Get('openid-configuration')
   @Header('Cache-Control', 'public, max-age=300')
   discovery(@Req() request: Request): Record<string, unknown> {
-    // Absolute URLs as the caller reached us (behind a proxy: with TRUST_PROXY).
-    const base = `${request.protocol}://${request.get('host') ?? 'localhost'}`;
+    const base = this.baseUrl(request);
     return {
       issuer: this.config.jwtIssuer,
       jwks_uri: `${base}/.well-known/jwks.json`,
@@ -55,4 +54,24 @@ export class WellKnownController {
       subject_types_supported: ['public'],
     };
   }
+
+  /**
+   * Where the endpoints live. An issuer that is an http(s) URL is the service's public base
+   * (RFC 8414 §3), so the endpoints never depend on the request: a forged `Host` must not put
+   * another JWKS into a document consumers and shared caches keep for five minutes. Only an
+   * issuer that is no URL (the default `auth-service`) falls back to the URL the caller used.
+   */
+  private baseUrl(request: Request): string {
+    return (
+      issuerBaseUrl(this.config.jwtIssuer) ??
+      `${request.protocol}://${request.get('host') ?? 'localhost'}`
+    );
+  }
+}
+
+function issuerBaseUrl(issuer: string): string | undefined {
+  if (!URL.canParse(issuer)) return undefined;
+  const url = new URL(issuer);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

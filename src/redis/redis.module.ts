@@ -28,7 +28,8 @@ export const REDIS = Symbol('REDIS');
           maxRetriesPerRequest: 1,
           connectTimeout: 2_000,
           commandTimeout: 1_000,
-          enableOfflineQueue: true,
+          // While disconnected, commands fail at once and callers fall back (PostgreSQL, local counters).
+          enableOfflineQueue: false,
           retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
         });
         client.on('error', (error: Error) => logger.warn(`Redis: ${error.message}`));

@@ -33,6 +33,13 @@ import {
   toSessionView,
 } from '../services/account.service';
 import { RateLimited } from '../throttling/rate-limited.decorator';
+import { DomainError } from '../../common/errors/domain.error';
+
+/** A path id that must be a UUID: 400 naming the parameter, as every validation error does. */
+const uuidParam = (name: string) =>
+  new ParseUUIDPipe({
+    exceptionFactory: () => new DomainError('validation_failed', `${name} must be a UUID`),
+  });
 
 @ApiTags('account')
 @ApiBearerAuth(BEARER)
@@ -91,7 +98,7 @@ export class AccountController {
   @HttpCode(HttpStatus.NO_CONTENT)
   revokeSession(
     @CurrentSession() bearer: SessionBearer,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam('id')) id: string,
     @Client() client: ClientContext,
   ): Promise<void> {
     return this.account.revokeSession(bearer, id, client);

@@ -9,6 +9,9 @@ import { MemoryRevocationStore } from './memory-revocation.store';
 import { RedisRevocationStore } from './redis-revocation.store';
 import { type RevocationStore } from './revocation.store';
 
+/** While the store cannot vouch for answers, refill it at most this often. */
+const WARM_RETRY_MS = 5_000;
+
 /** Allowance for clocks of other verifiers running slightly behind ours. */
 const CLOCK_SKEW_MS = 60_000;
 
@@ -23,6 +26,7 @@ export class RevocationService implements OnApplicationBootstrap {
   private readonly logger = new Logger(RevocationService.name);
   private readonly store: RevocationStore;
   private warming?: Promise<void>;
+  private lastWarmAttempt = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -34,6 +38,9 @@ export class RevocationService implements OnApplicationBootstrap {
     this.store = redis
       ? new RedisRevocationStore(redis)
       : new MemoryRevocationStore(() => clock.now().getTime());
+    // Endings recorded while Redis was unreachable (or lost in a Redis restart) are put back
+    // from PostgreSQL as soon as it answers again.
+    redis?.on('ready', () => void this.warmSoon(0));
   }
 
   private get ttlMs(): number {
@@ -41,7 +48,7 @@ export class RevocationService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.warm();
+    await this.warmSoon(0);
   }
 
   /** Call after the ending has committed. */
@@ -61,8 +68,18 @@ export class RevocationService implements OnApplicationBootstrap {
       return known;
     }
     this.metrics.revocationChecks.inc({ result: 'miss' });
-    this.warming ??= this.warm().finally(() => (this.warming = undefined));
+    void this.warmSoon(WARM_RETRY_MS);
     return this.sessions.isEnded(sessionId);
+  }
+
+  /** At most one warm-up at a time, and at most one per `minimumGapMs` when the store keeps failing. */
+  private warmSoon(minimumGapMs: number): Promise<void> {
+    const now = Date.now();
+    if (this.warming || now - this.lastWarmAttempt < minimumGapMs)
+      return this.warming ?? Promise.resolve();
+    this.lastWarmAttempt = now;
+    this.warming = this.warm().finally(() => (this.warming = undefined));
+    return this.warming;
   }
 
   private async warm(): Promise<void> {

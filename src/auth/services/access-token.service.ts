@@ -76,11 +76,33 @@ export class AccessTokenService {
         issuer: this.config.jwtIssuer,
         audience: this.config.jwtAudience,
       });
-      return typeof claims.sub === 'string' && typeof claims.sid === 'string' ? claims : null;
+      return hasAccessTokenClaims(claims) ? claims : null;
     } catch {
       return null;
     }
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The claim checks of `JwtStrategy.validate`, plus a session: a signed token the guard would
+ * refuse (a `sid` that is no id, `roles` that is no array...) must not pass introspection.
+ */
+function hasAccessTokenClaims(claims: Partial<Record<keyof AccessTokenClaims, unknown>>): boolean {
+  const { sub, sid, jti, iat, exp, auth_time: authTime, roles } = claims;
+  return (
+    typeof sub === 'string' &&
+    UUID.test(sub) &&
+    typeof sid === 'string' &&
+    UUID.test(sid) &&
+    typeof jti === 'string' &&
+    typeof iat === 'number' &&
+    typeof exp === 'number' &&
+    typeof authTime === 'number' &&
+    Array.isArray(roles) &&
+    roles.every((role) => typeof role === 'string')
+  );
 }
 
 function decodeHeader(token: string): { alg?: unknown; kid?: string } | undefined {

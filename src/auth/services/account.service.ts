@@ -64,7 +64,7 @@ export class AccountService {
     password: string,
     client: ClientContext,
   ): Promise<Reauthenticated> {
-    await this.requirePassword(bearer, password, 'reauthenticate', client);
+    const user = await this.requirePassword(bearer, password, 'reauthenticate', client);
     const at = this.clock.now();
     await this.dataSource.transaction(async (manager) => {
       const session = await this.sessions.lockById(manager, bearer.sessionId);
@@ -82,7 +82,9 @@ export class AccountService {
     const issued = await this.accessTokens.issue({
       userId: bearer.userId,
       sessionId: bearer.sessionId,
-      roles: bearer.roles,
+      // The account's roles now, as a refresh would give: never the presented token's, which
+      // reauthenticating every few minutes would otherwise keep alive after a role is removed.
+      roles: user.roles,
       authTime: at,
     });
     return { ...issued, reauthenticatedAt: at.toISOString() };

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { type Request, type Response } from 'express';
+import { isDependencyUnavailable } from './dependency-failure';
 import { DomainError } from './domain.error';
 import { type ErrorCode, OAUTH_ERROR_CODES } from './error-code';
 
@@ -144,6 +145,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
       return this.mapBodyParserError(exception);
+    }
+    if (isDependencyUnavailable(exception)) {
+      this.logger.warn(
+        `Dependency unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        code: 'service_unavailable',
+        message: 'The service is temporarily unavailable; retry after the time in Retry-After',
+        headers: { 'Retry-After': '5' },
+      };
     }
     this.logger.error(
       exception instanceof Error ? (exception.stack ?? exception.message) : exception,
