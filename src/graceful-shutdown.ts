@@ -1,5 +1,5 @@
 import { type INestApplication, type LoggerService } from '@nestjs/common';
-import { type Server } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /** In-flight requests get this long to finish after SIGTERM before the process gives up on them. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -8,9 +8,15 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * On SIGTERM or SIGINT: stop accepting connections, let in-flight requests finish (bounded),
  * then close the database and Redis through Nest's shutdown hooks and exit 0. Every response
  * already sent was committed first, so nothing acknowledged is lost.
+ *
+ * Keep-alive connections are the subtle part: `server.close()` only closes the idle ones, and
+ * a connection busy at that moment would stay open after its response, still taking requests,
+ * until the client or the keep-alive timeout closes it. So every response from the signal on
+ * says `Connection: close`, and its connection is closed once it has been sent.
  */
 export class GracefulShutdown {
   private stopping = false;
+  private readonly inFlight = new Set<ServerResponse>();
 
   constructor(
     private readonly app: INestApplication,
@@ -18,8 +24,19 @@ export class GracefulShutdown {
   ) {}
 
   listen(): void {
-    process.once('SIGTERM', () => void this.stop('SIGTERM'));
-    process.once('SIGINT', () => void this.stop('SIGINT'));
+    const server = this.app.getHttpServer() as Server;
+    // Before Express sees the request, so the header is in place whatever answers it.
+    server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
+      if (this.stopping) {
+        response.setHeader('Connection', 'close');
+        return;
+      }
+      this.inFlight.add(response);
+      response.once('close', () => this.inFlight.delete(response));
+    });
+    // A second signal while draining changes nothing: the drain is already bounded.
+    process.on('SIGTERM', () => void this.stop('SIGTERM'));
+    process.on('SIGINT', () => void this.stop('SIGINT'));
   }
 
   private async stop(signal: string): Promise<void> {
@@ -48,6 +65,8 @@ export class GracefulShutdown {
 
   /** Resolves once every open connection has finished its request (idle keep-alives are closed). */
   private drain(server: Server): Promise<void> {
+    for (const response of this.inFlight) this.closeAfter(response);
+    this.inFlight.clear();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         server.closeAllConnections();
@@ -59,5 +78,16 @@ export class GracefulShutdown {
       });
       server.closeIdleConnections();
     });
+  }
+
+  /** Ends the connection of an in-flight response once the response has been sent. */
+  private closeAfter(response: ServerResponse): void {
+    if (!response.headersSent) {
+      response.setHeader('Connection', 'close');
+      return;
+    }
+    // Headers already out (a streamed body): close the socket after the last byte instead.
+    const socket = response.socket;
+    response.once('finish', () => socket?.end());
   }
 }

@@ -19,10 +19,15 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
     bodyParser: false,
+    // Start-up lines wait for the JSON logger; a failed start-up is reported below, in one line
+    // (Nest would otherwise print its buffered lines and the stack in its own colored format).
     bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
   });
   const logger = app.get(Logger);
   app.useLogger(logger);
+  app.flushLogs();
   configureApp(app);
   const { port } = app.get(AppConfig);
   await app.listen(port);
@@ -30,4 +35,9 @@ async function bootstrap(): Promise<void> {
   logger.log(`Auth service listening on port ${port}`, 'Bootstrap');
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  // An unreachable database, a port in use, a second instance refused: one clear line, exit 1.
+  const reason = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`Start-up failed: ${reason.split('\n')[0]}\n`);
+  process.exit(1);
+});

@@ -70,7 +70,8 @@ export class SessionRepository {
       const session = bind(sessionId);
       if (selection === 'only') filters.push(`id = ${session}`);
       if (selection === 'all-but') filters.push(`id <> ${session}`);
-      if (command.requireLiveSession) {
+      // For `only`, `id = … AND ended_at IS NULL` already requires the session to be live.
+      if (command.requireLiveSession && selection !== 'only') {
         filters.push(
           `EXISTS (SELECT 1 FROM sessions live WHERE live.id = ${session} AND live.ended_at IS NULL)`,
         );

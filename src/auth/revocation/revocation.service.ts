@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import type Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
@@ -16,17 +17,42 @@ const WARM_RETRY_MS = 5_000;
 const CLOCK_SKEW_MS = 60_000;
 
 /**
+ * How often every instance copies the endings PostgreSQL recorded lately into the shared
+ * store: the bound on how long an ending another instance failed to publish (it crashed
+ * between commit and publish, or lost Redis) can go unseen by the fleet.
+ */
+export const SYNC_INTERVAL_MS = 5_000;
+
+/**
+ * An ending commits a little after the instant it records (a statement may run up to its
+ * timeout), so each sync looks back this much further than the previous one started.
+ */
+const SYNC_OVERLAP_MS = 15_000;
+
+/**
  * Makes the end of a session reach its access tokens. Ended sessions are remembered in
  * Redis (shared by every instance) or in process, for as long as one of their access
  * tokens could still be unexpired; PostgreSQL stays the source of truth and refills the
  * store at start-up and whenever the store cannot vouch for its answer.
+ *
+ * An ending that could not be written to Redis (unreachable) is never forgotten: this
+ * instance keeps it, refuses its tokens itself, and writes it as soon as Redis answers
+ * again. Every instance also copies recent endings from PostgreSQL into Redis every few
+ * seconds, so an ending whose instance died before publishing it still reaches the fleet.
  */
 @Injectable()
 export class RevocationService implements OnApplicationBootstrap {
   private readonly logger = new Logger(RevocationService.name);
   private readonly store: RevocationStore;
+  private readonly shared: boolean;
   private warming?: Promise<void>;
+  private warmAgain = false;
   private lastWarmAttempt = 0;
+  /** Endings the store missed (unreachable), by session id, with the time they can be forgotten. */
+  private readonly unpublished = new Map<string, number>();
+  private syncing = false;
+  /** When the last successful sync started (clock time); the next one looks back from there. */
+  private syncedFrom?: number;
 
   constructor(
     private readonly config: AppConfig,
@@ -35,16 +61,21 @@ export class RevocationService implements OnApplicationBootstrap {
     @Inject(REDIS) redis: Redis | null,
     private readonly metrics: Metrics,
   ) {
+    this.shared = redis !== null;
     this.store = redis
       ? new RedisRevocationStore(redis)
       : new MemoryRevocationStore(() => clock.now().getTime());
     // Endings recorded while Redis was unreachable (or lost in a Redis restart) are put back
-    // from PostgreSQL as soon as it answers again.
-    redis?.on('ready', () => void this.warmSoon(0));
+    // as soon as it answers again: this instance's own at once, the rest from PostgreSQL.
+    redis?.on('ready', () => void this.storeReachable());
   }
 
   private get ttlMs(): number {
     return this.config.accessTokenTtlMs + CLOCK_SKEW_MS;
+  }
+
+  private get now(): number {
+    return this.clock.now().getTime();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -57,11 +88,21 @@ export class RevocationService implements OnApplicationBootstrap {
     try {
       await this.store.markEnded(sessionIds, this.ttlMs);
     } catch (error) {
-      this.logger.error(`Could not record ${sessionIds.length} ended session(s): ${String(error)}`);
+      const until = this.now + this.ttlMs;
+      for (const id of sessionIds) this.unpublished.set(id, until);
+      this.logger.error(
+        `Could not record ${sessionIds.length} ended session(s) in the shared store; ` +
+          `refusing them here and publishing them when it answers: ${String(error)}`,
+      );
     }
   }
 
   async isSessionEnded(sessionId: string): Promise<boolean> {
+    const unpublishedUntil = this.unpublished.get(sessionId);
+    if (unpublishedUntil !== undefined && unpublishedUntil > this.now) {
+      this.metrics.revocationChecks.inc({ result: 'hit_ended' });
+      return true;
+    }
     const known = await this.store.isEnded(sessionId);
     if (known !== undefined) {
       this.metrics.revocationChecks.inc({ result: known ? 'hit_ended' : 'hit_live' });
@@ -72,19 +113,78 @@ export class RevocationService implements OnApplicationBootstrap {
     return this.sessions.isEnded(sessionId);
   }
 
-  /** At most one warm-up at a time, and at most one per `minimumGapMs` when the store keeps failing. */
+  /** Copies recent endings from PostgreSQL into the shared store (see `SYNC_INTERVAL_MS`). */
+  @Interval(SYNC_INTERVAL_MS)
+  async sync(): Promise<void> {
+    if (!this.shared || this.syncing) return;
+    this.syncing = true;
+    const started = this.now;
+    try {
+      await this.publishUnpublished();
+      const oldest = started - this.ttlMs;
+      const since =
+        this.syncedFrom === undefined
+          ? oldest
+          : Math.max(oldest, this.syncedFrom - SYNC_OVERLAP_MS);
+      const ended = await this.sessions.findEndedSince(new Date(since));
+      await this.store.markEnded(
+        ended.map((session) => session.id),
+        this.ttlMs,
+      );
+      this.syncedFrom = started;
+    } catch (error) {
+      this.logger.debug(`Revocation sync skipped: ${String(error)}`);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async storeReachable(): Promise<void> {
+    try {
+      await this.publishUnpublished();
+    } catch (error) {
+      this.logger.warn(`Could not publish ended sessions yet: ${String(error)}`);
+    }
+    await this.warmSoon(0);
+  }
+
+  /** Writes the endings the store missed; those still missing stay refused here. */
+  private async publishUnpublished(): Promise<void> {
+    if (this.unpublished.size === 0) return;
+    const now = this.now;
+    for (const [id, until] of this.unpublished) if (until <= now) this.unpublished.delete(id);
+    const ids = [...this.unpublished.keys()];
+    await this.store.markEnded(ids, this.ttlMs);
+    for (const id of ids) this.unpublished.delete(id);
+    if (ids.length > 0) this.logger.log(`Published ${ids.length} ended session(s) Redis missed`);
+  }
+
+  /**
+   * At most one warm-up at a time, and at most one per `minimumGapMs` when the store keeps
+   * failing. An urgent request (`0`) during a warm-up runs another one right after it: the
+   * one in progress may have started before the store came back, and failed.
+   */
   private warmSoon(minimumGapMs: number): Promise<void> {
+    if (this.warming) {
+      if (minimumGapMs === 0) this.warmAgain = true;
+      return this.warming;
+    }
     const now = Date.now();
-    if (this.warming || now - this.lastWarmAttempt < minimumGapMs)
-      return this.warming ?? Promise.resolve();
+    if (now - this.lastWarmAttempt < minimumGapMs) return Promise.resolve();
     this.lastWarmAttempt = now;
-    this.warming = this.warm().finally(() => (this.warming = undefined));
+    this.warming = this.warm().finally(() => {
+      this.warming = undefined;
+      if (this.warmAgain) {
+        this.warmAgain = false;
+        void this.warmSoon(0);
+      }
+    });
     return this.warming;
   }
 
   private async warm(): Promise<void> {
     try {
-      const since = new Date(this.clock.now().getTime() - this.ttlMs);
+      const since = new Date(this.now - this.ttlMs);
       const ended = await this.sessions.findEndedSince(since);
       await this.store.markEnded(
         ended.map((session) => session.id),

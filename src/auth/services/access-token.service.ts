@@ -47,7 +47,7 @@ export class AccessTokenService {
         auth_time: Math.floor(subject.authTime.getTime() / 1000),
       },
       {
-        privateKey: key.privateKeyPem,
+        privateKey: key.privateKey,
         algorithm: SIGNING_ALGORITHM,
         keyid: key.kid,
         subject: subject.userId,
@@ -71,7 +71,7 @@ export class AccessTokenService {
     if (!key) return null;
     try {
       const claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, {
-        publicKey: key.publicKeyPem,
+        publicKey: key.publicKey as unknown as string,
         algorithms: [SIGNING_ALGORITHM],
         issuer: this.config.jwtIssuer,
         audience: this.config.jwtAudience,

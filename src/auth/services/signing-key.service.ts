@@ -5,6 +5,7 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type JsonWebKey,
+  type KeyObject,
 } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
@@ -14,12 +15,13 @@ export const SIGNING_ALGORITHM = 'ES256';
 
 export interface VerificationKey {
   readonly kid: string;
-  readonly publicKeyPem: string;
+  /** Parsed once: building a key from PEM on every verification costs more than the signature check. */
+  readonly publicKey: KeyObject;
   readonly jwk: JsonWebKey;
 }
 
 interface ActiveKey extends VerificationKey {
-  readonly privateKeyPem: string;
+  readonly privateKey: KeyObject;
 }
 
 /** RFC 7638 thumbprint: a `kid` that is derived from the key itself, so every instance agrees on it. */
@@ -29,15 +31,16 @@ function thumbprint(jwk: JsonWebKey): string {
 }
 
 function toVerificationKey(publicKeyPem: string): VerificationKey {
-  const jwk = createPublicKey(publicKeyPem).export({ format: 'jwk' });
-  return { kid: thumbprint(jwk), publicKeyPem, jwk };
+  const publicKey = createPublicKey(publicKeyPem);
+  const jwk = publicKey.export({ format: 'jwk' });
+  return { kid: thumbprint(jwk), publicKey, jwk };
 }
 
 function toActiveKey(privateKeyPem: string): ActiveKey {
-  const publicKey = createPublicKey(createPrivateKey(privateKeyPem));
+  const privateKey = createPrivateKey(privateKeyPem);
+  const publicKey = createPublicKey(privateKey);
   const jwk = publicKey.export({ format: 'jwk' });
-  const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-  return { kid: thumbprint(jwk), publicKeyPem, jwk, privateKeyPem };
+  return { kid: thumbprint(jwk), publicKey, jwk, privateKey };
 }
 
 /**

@@ -34,7 +34,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         const key =
           header?.alg === SIGNING_ALGORITHM ? keys.verificationKey(header.kid) : undefined;
         if (!key) return done(new Error('unknown signing key'));
-        done(null, key.publicKeyPem);
+        // jsonwebtoken takes the parsed KeyObject (typed as PEM text by passport-jwt).
+        done(null, key.publicKey as unknown as string);
       },
     });
   }
