@@ -96,10 +96,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
       response.setHeader('Retry-After', '5');
     }
     if (mapped.status === 401 && !response.hasHeader('WWW-Authenticate')) {
-      // RFC 6750: no error attribute when the request carried no credentials at all.
+      // RFC 6750: `invalid_token` only when a presented token was refused; a bare challenge
+      // when there was none, or when something else (a wrong password) was refused.
       response.setHeader(
         'WWW-Authenticate',
-        request.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer',
+        mapped.code === 'invalid_token' && request.headers.authorization
+          ? 'Bearer error="invalid_token"'
+          : 'Bearer',
       );
     }
     response.status(mapped.status).json(this.body(mapped, request));
@@ -182,6 +185,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
           status: 400,
           code: 'validation_failed',
           message: 'Request body is not valid JSON',
+          headers: {},
+        };
+      case 'entity.encoding.invalid':
+        return {
+          status: 400,
+          code: 'validation_failed',
+          message: 'Request body is not valid UTF-8',
           headers: {},
         };
       case 'encoding.unsupported':
