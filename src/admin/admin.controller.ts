@@ -1,4 +1,17 @@
 import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { SessionResponse } from '../auth/dto/session.response';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+import { BEARER } from '../openapi/openapi.setup';
+import { AdminLogoutResponse } from './dto/admin-logout.response';
+import { AuditEventPageResponse } from './dto/audit-event.response';
+import {
   Body,
   Controller,
   Get,
@@ -25,12 +38,24 @@ const uuidParam = (name: string) =>
     exceptionFactory: () => new DomainError('validation_failed', `${name} must be a UUID`),
   });
 
+@ApiTags('admin')
+@ApiBearerAuth(BEARER)
+@ApiErrors(401, 403)
 @Controller('admin')
 @Roles('admin')
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
 
   @Post('users/:userId/logout')
+  @ApiOperation({
+    summary: 'Log a user out of every device',
+    description:
+      'Ends every session exactly as a global logout does; audited as admin_logout with the admin as actor.',
+  })
+  @ApiParam({ name: 'userId', format: 'uuid' })
+  @ApiBody({ type: AdminLogoutDto, required: false })
+  @ApiOkResponse({ type: AdminLogoutResponse })
+  @ApiErrors(400, 404, 415)
   @HttpCode(HttpStatus.OK)
   logoutUser(
     @CurrentUser() admin: AuthenticatedUser,
@@ -42,11 +67,18 @@ export class AdminController {
   }
 
   @Get('users/:userId/sessions')
+  @ApiOperation({ summary: 'A user’s active sessions' })
+  @ApiParam({ name: 'userId', format: 'uuid' })
+  @ApiOkResponse({ type: [SessionResponse] })
+  @ApiErrors(400, 404)
   async sessions(@Param('userId', uuidParam('userId')) userId: string): Promise<SessionView[]> {
     return (await this.admin.sessionsOf(userId)).map(toSessionView);
   }
 
   @Get('audit-events')
+  @ApiOperation({ summary: 'The audit trail, newest first, in keyset pages' })
+  @ApiOkResponse({ type: AuditEventPageResponse })
+  @ApiErrors(400)
   auditEvents(
     @Query() query: AuditEventsQuery,
   ): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {

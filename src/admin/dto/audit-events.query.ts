@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import {
@@ -34,25 +35,33 @@ const IsInstant = (): PropertyDecorator =>
 
 export class AuditEventsQuery {
   /** Events where this user is the actor or the subject. */
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Events where this user is the actor or the subject',
+  })
   @IsOptional()
   @IsUUID()
   userId?: string;
 
+  @ApiPropertyOptional({ example: 'logout' })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z_]{1,64}$/, { message: 'action must be an action name such as logout' })
   action?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive lower bound' })
   @IsOptional()
   @IsString()
   @IsInstant()
   from?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive upper bound' })
   @IsOptional()
   @IsString()
   @IsInstant()
   to?: string;
 
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be a whole number' })
@@ -60,6 +69,7 @@ export class AuditEventsQuery {
   @Max(200)
   limit?: number;
 
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page (opaque)' })
   @IsOptional()
   @IsString()
   @MaxLength(200)

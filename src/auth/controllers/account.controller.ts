@@ -3,6 +3,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiErrors } from '../../openapi/api-errors.decorator';
@@ -92,6 +93,7 @@ export class AccountController {
   }
 
   @Delete('sessions/:id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({ summary: 'End one of the bearer’s active sessions' })
   @ApiNoContentResponse({ description: 'Ended' })
   @ApiErrors(400, 401, 404)

@@ -26,7 +26,11 @@ export function unsafeInputShape(input: unknown): string | undefined {
     for (const key of Object.keys(value)) {
       const name = path ? `${path}.${key}` : key;
       if (FORBIDDEN_KEYS.has(key)) return `property ${name} should not exist`;
-      pending.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, path: name });
+      pending.push({
+        value: (value as Record<string, unknown>)[key],
+        depth: depth + 1,
+        path: name,
+      });
     }
   }
   return undefined;

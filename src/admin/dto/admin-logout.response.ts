@@ -1,0 +1,16 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { type AdminLogoutResult } from '../admin.service';
+
+export class AdminLogoutResponse implements AdminLogoutResult {
+  @ApiProperty({ example: 'Ended 3 session(s)' })
+  message!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'The instant of the revocation and its audit event',
+  })
+  timestamp!: string;
+
+  @ApiProperty({ example: 3 })
+  revokedSessions!: number;
+}
