@@ -1,3 +1,4 @@
+import { uuidParam } from '../common/http/uuid-param';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -11,17 +12,7 @@ import { ApiErrors } from '../openapi/api-errors.decorator';
 import { BEARER } from '../openapi/openapi.setup';
 import { AdminLogoutResponse } from './dto/admin-logout.response';
 import { AuditEventPageResponse } from './dto/audit-event.response';
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { Client, type ClientContext } from '../common/http/client-context';
@@ -30,13 +21,6 @@ import { type SessionView, toSessionView } from '../auth/services/account.servic
 import { AdminService, type AdminLogoutResult, type AuditEventView } from './admin.service';
 import { AdminLogoutDto } from './dto/admin-logout.dto';
 import { AuditEventsQuery } from './dto/audit-events.query';
-import { DomainError } from '../common/errors/domain.error';
-
-/** A path id that must be a UUID: 400 naming the parameter, as every validation error does. */
-const uuidParam = (name: string) =>
-  new ParseUUIDPipe({
-    exceptionFactory: () => new DomainError('validation_failed', `${name} must be a UUID`),
-  });
 
 @ApiTags('admin')
 @ApiBearerAuth(BEARER)

@@ -1,3 +1,4 @@
+import { uuidParam } from '../../common/http/uuid-param';
 import {
   ApiBearerAuth,
   ApiNoContentResponse,
@@ -11,17 +12,7 @@ import { BEARER } from '../../openapi/openapi.setup';
 import { MessageResponse } from '../dto/message.response';
 import { ReauthenticatedResponse } from '../dto/reauthenticated.response';
 import { OwnSessionResponse } from '../dto/session.response';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  ParseUUIDPipe,
-  Post,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { CurrentSession } from '../../common/decorators/current-session.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';
 import { type SessionBearer } from '../authenticated-user';
@@ -34,13 +25,6 @@ import {
   toSessionView,
 } from '../services/account.service';
 import { RateLimited } from '../throttling/rate-limited.decorator';
-import { DomainError } from '../../common/errors/domain.error';
-
-/** A path id that must be a UUID: 400 naming the parameter, as every validation error does. */
-const uuidParam = (name: string) =>
-  new ParseUUIDPipe({
-    exceptionFactory: () => new DomainError('validation_failed', `${name} must be a UUID`),
-  });
 
 @ApiTags('account')
 @ApiBearerAuth(BEARER)
