@@ -1,6 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { type App } from 'supertest/types';
+import { DEFAULT_PASSWORD, uniqueEmail } from './user.factory';
+
+/*
+ * Session-shaped factories: a user signed in on one or more devices, as logout, revocation
+ * and admin tests need them. `user.factory.ts` has the single-login helpers they build on.
+ */
 
 export interface LoggedIn {
   userId: string;
@@ -14,9 +19,9 @@ export interface LoggedIn {
 /** Registers a fresh user (unique email) and returns its credentials. */
 export async function registerUser(
   server: App,
-  password = 'correct horse battery',
+  password = DEFAULT_PASSWORD,
 ): Promise<{ userId: string; email: string; password: string }> {
-  const email = `user-${randomUUID()}@example.test`;
+  const email = uniqueEmail();
   const response = await request(server)
     .post('/auth/register')
     .send({ email, password })
