@@ -13,6 +13,8 @@ import { createTestDatabase, type TestDatabase } from '../utils/test-database';
 const environment = readProcessEnvironment();
 const POSTGRES = environment.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS = environment.REDIS_URL || 'redis://127.0.0.1:6379';
+const SERVICE_CLIENT = { id: 'billing', secret: 'billing-secret-0123456789' };
+const ENV = { REDIS_URL: REDIS, SERVICE_CLIENTS: `${SERVICE_CLIENT.id}:${SERVICE_CLIENT.secret}` };
 
 describe('two instances on one PostgreSQL and one Redis', () => {
   let database: TestDatabase;
@@ -25,8 +27,8 @@ describe('two instances on one PostgreSQL and one Redis', () => {
     database = await createTestDatabase(POSTGRES);
     // Started together: migrations and key generation take turns on advisory locks.
     [a, b] = await Promise.all([
-      createTestApp({ database, env: { REDIS_URL: REDIS } }),
-      createTestApp({ database, env: { REDIS_URL: REDIS } }),
+      createTestApp({ database, env: ENV }),
+      createTestApp({ database, env: ENV }),
     ]);
     serverA = a.app.getHttpServer();
     serverB = b.app.getHttpServer();
@@ -69,6 +71,34 @@ describe('two instances on one PostgreSQL and one Redis', () => {
       .post('/auth/refresh')
       .send({ refreshToken: session.refreshToken })
       .expect(401);
+  });
+
+  it('a logout on one instance makes introspection on the other report the token inactive at once', async () => {
+    const [session, other] = await userWithSessions(serverA, 2);
+    const introspectOnB = async (token: string) =>
+      (
+        await request(serverB)
+          .post('/oauth/introspect')
+          .auth(SERVICE_CLIENT.id, SERVICE_CLIENT.secret)
+          .type('form')
+          .send({ token })
+          .expect(200)
+      ).body as { active: boolean; sid?: string };
+    expect(await introspectOnB(session.accessToken)).toMatchObject({
+      active: true,
+      sid: session.sessionId,
+    });
+    await request(serverA)
+      .post('/auth/logout')
+      .set('Authorization', `Bearer ${session.accessToken}`)
+      .send({ scope: 'local' })
+      .expect(200);
+    expect(await introspectOnB(session.accessToken)).toEqual({ active: false });
+    expect(await introspectOnB(session.refreshToken)).toEqual({ active: false });
+    expect(await introspectOnB(other.accessToken)).toMatchObject({
+      active: true,
+      sid: other.sessionId,
+    });
   });
 
   it('shares the per-user logout limit across instances', async () => {
