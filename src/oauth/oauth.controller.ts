@@ -1,4 +1,15 @@
 import {
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+import { SERVICE_CLIENT } from '../openapi/openapi.setup';
+import { IntrospectionResponse } from './dto/introspection.response';
+import {
   Body,
   Controller,
   Header,
@@ -21,6 +32,8 @@ import {
 } from './token-introspection.service';
 
 /** RFC 7662 and RFC 7009 for other services: form-encoded, HTTP Basic client authentication. */
+@ApiTags('oauth')
+@ApiSecurity(SERVICE_CLIENT)
 @Controller('oauth')
 @Public()
 @UseGuards(ServiceClientGuard)
@@ -28,6 +41,11 @@ export class OAuthController {
   constructor(private readonly tokens: TokenIntrospectionService) {}
 
   @Post('introspect')
+  @ApiOperation({ summary: 'RFC 7662 token introspection: is this token live, and whose is it?' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: TokenRequestDto })
+  @ApiOkResponse({ type: IntrospectionResponse })
+  @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @RateLimited('oauth')
@@ -41,6 +59,14 @@ export class OAuthController {
   }
 
   @Post('revoke')
+  @ApiOperation({
+    summary: 'RFC 7009 token revocation: ends the session of an access or refresh token',
+    description: '200 whether or not the token was valid.',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: TokenRequestDto })
+  @ApiOkResponse({ description: 'Revoked, or nothing to revoke' })
+  @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @RateLimited('oauth')

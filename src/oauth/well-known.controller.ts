@@ -1,3 +1,6 @@
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DiscoveryResponse } from './dto/discovery.response';
+import { JwksResponse } from './dto/jwks.response';
 import { Controller, Get, Header, Req } from '@nestjs/common';
 import { type Request } from 'express';
 import { type JsonWebKey } from 'node:crypto';
@@ -12,6 +15,7 @@ interface PublicJwk extends JsonWebKey {
 }
 
 /** What a consumer needs to trust this service's tokens without sharing its database. */
+@ApiTags('oauth')
 @Controller('.well-known')
 @Public()
 export class WellKnownController {
@@ -22,6 +26,8 @@ export class WellKnownController {
 
   /** The current key and, during a rotation, the previous one. Cached briefly by consumers. */
   @Get('jwks.json')
+  @ApiOperation({ summary: 'The public keys that verify access tokens (JWKS)' })
+  @ApiOkResponse({ type: JwksResponse })
   @Header('Cache-Control', 'public, max-age=300')
   jwks(): { keys: PublicJwk[] } {
     return {
@@ -38,6 +44,8 @@ export class WellKnownController {
   }
 
   @Get('openid-configuration')
+  @ApiOperation({ summary: 'Discovery: issuer, JWKS, introspection and revocation endpoints' })
+  @ApiOkResponse({ type: DiscoveryResponse })
   @Header('Cache-Control', 'public, max-age=300')
   discovery(@Req() request: Request): Record<string, unknown> {
     const base = this.baseUrl(request);

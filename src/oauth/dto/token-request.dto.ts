@@ -1,11 +1,14 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 /** The form body of RFC 7662 introspection and RFC 7009 revocation requests. */
 export class TokenRequestDto {
+  @ApiProperty({ description: 'An access token or a refresh token' })
   @IsString()
   @MinLength(1)
   token!: string;
 
+  @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'] })
   @IsOptional()
   @IsString()
   @MaxLength(64)

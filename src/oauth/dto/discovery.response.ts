@@ -1,0 +1,21 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class DiscoveryResponse {
+  @ApiProperty({ example: 'auth-service' })
+  issuer!: string;
+
+  @ApiProperty({ format: 'uri' })
+  jwks_uri!: string;
+
+  @ApiProperty({ format: 'uri' })
+  introspection_endpoint!: string;
+
+  @ApiProperty({ type: [String], example: ['client_secret_basic'] })
+  introspection_endpoint_auth_methods_supported!: string[];
+
+  @ApiProperty({ format: 'uri' })
+  revocation_endpoint!: string;
+
+  @ApiProperty({ type: [String], example: ['client_secret_basic'] })
+  revocation_endpoint_auth_methods_supported!: string[];
+}
