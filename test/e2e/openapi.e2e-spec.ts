@@ -134,7 +134,7 @@ describe('OpenAPI description', () => {
   });
 
   it('serves Swagger UI at /docs', async () => {
-    const response = await request(t.app.getHttpServer() as App).get('/docs');
+    const response = await request(t.app.getHttpServer()).get('/docs');
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/text\/html/);
   });
