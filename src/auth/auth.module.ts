@@ -95,6 +95,7 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     AuditService,
     AccountService,
     RevocationService,
+    SessionService,
   ],
 })
 export class AuthModule {}

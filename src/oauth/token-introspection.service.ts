@@ -4,11 +4,10 @@ import { Clock } from '../common/clock/clock';
 import { DomainError } from '../common/errors/domain.error';
 import { type ClientContext } from '../common/http/client-context';
 import { RefreshTokenRepository } from '../auth/repositories/refresh-token.repository';
-import { SessionRepository } from '../auth/repositories/session.repository';
 import { UserRepository } from '../auth/repositories/user.repository';
 import { RevocationService } from '../auth/revocation/revocation.service';
 import { AccessTokenService } from '../auth/services/access-token.service';
-import { AuditService } from '../auth/services/audit.service';
+import { SessionService } from '../auth/services/session.service';
 import { RefreshTokenCodec } from '../auth/services/refresh-token.codec';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -45,10 +44,9 @@ export class TokenIntrospectionService {
     private readonly clock: Clock,
     private readonly accessTokens: AccessTokenService,
     private readonly refreshTokens: RefreshTokenRepository,
-    private readonly sessions: SessionRepository,
     private readonly users: UserRepository,
     private readonly revocation: RevocationService,
-    private readonly audit: AuditService,
+    private readonly sessionLifecycle: SessionService,
   ) {}
 
   /**
@@ -83,25 +81,12 @@ export class TokenIntrospectionService {
         ? ((await this.refreshOwner(token)) ?? (await this.accessOwner(token)))
         : ((await this.accessOwner(token)) ?? (await this.refreshOwner(token)));
     if (!owner) return;
-    const at = this.clock.now();
-    const ended = await this.sessions.endSessions({
-      userId: owner.userId,
-      sessionId: owner.sessionId,
-      selection: 'only',
-      reason: 'session_revoked',
-      at,
-      auditWhen: 'ended',
-      audit: this.audit.event({
-        action: 'session_revoked',
-        outcome: 'success',
-        client,
-        subjectUserId: owner.userId,
-        sessionId: owner.sessionId,
-        reason: `revoked by service client ${clientId}`,
-        occurredAt: at,
-      }),
+    await this.sessionLifecycle.revoke({
+      ...owner,
+      actorUserId: null,
+      reason: `revoked by service client ${clientId}`,
+      client,
     });
-    await this.revocation.sessionsEnded(ended);
   }
 
   private async introspectAccess(token: string): Promise<Introspection> {

@@ -13,6 +13,7 @@ import { RevocationService } from '../revocation/revocation.service';
 import { AccessTokenService } from './access-token.service';
 import { AuditService } from './audit.service';
 import { PasswordHasher } from './password-hasher';
+import { SessionService } from './session.service';
 
 export interface SessionView {
   id: string;
@@ -56,6 +57,7 @@ export class AccountService {
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
     private readonly revocation: RevocationService,
+    private readonly sessionLifecycle: SessionService,
   ) {}
 
   /** Checks the password again and stamps the session; the new access token carries the fresh `auth_time`. */
@@ -155,25 +157,14 @@ export class AccountService {
     sessionId: string,
     client: ClientContext,
   ): Promise<void> {
-    const at = this.clock.now();
-    const ended = await this.sessions.endSessions({
+    const revoked = await this.sessionLifecycle.revoke({
       userId: bearer.userId,
       sessionId,
-      selection: 'only',
-      reason: 'session_revoked',
-      at,
-      auditWhen: 'ended',
-      audit: this.audit.event({
-        action: 'session_revoked',
-        outcome: 'success',
-        client,
-        actorUserId: bearer.userId,
-        sessionId,
-        occurredAt: at,
-      }),
+      actorUserId: bearer.userId,
+      reason: null,
+      client,
     });
-    if (ended.length === 0) throw new DomainError('not_found', 'No such active session');
-    await this.revocation.sessionsEnded(ended);
+    if (!revoked) throw new DomainError('not_found', 'No such active session');
   }
 
   private async requirePassword(

@@ -193,6 +193,40 @@ export class SessionService {
   }
 
   /**
+   * Ends one live session of a user (refresh tokens, state and access tokens), audited as
+   * `session_revoked` in the same statement. `false` when it was not one of the user's live sessions.
+   */
+  async revoke(command: {
+    userId: string;
+    sessionId: string;
+    actorUserId: string | null;
+    reason: string | null;
+    client: ClientContext;
+  }): Promise<boolean> {
+    const at = this.clock.now();
+    const ended = await this.sessions.endSessions({
+      userId: command.userId,
+      sessionId: command.sessionId,
+      selection: 'only',
+      reason: 'session_revoked',
+      at,
+      auditWhen: 'ended',
+      audit: this.audit.event({
+        action: 'session_revoked',
+        outcome: 'success',
+        client: command.client,
+        actorUserId: command.actorUserId,
+        subjectUserId: command.userId,
+        sessionId: command.sessionId,
+        reason: command.reason,
+        occurredAt: at,
+      }),
+    });
+    await this.revocation.sessionsEnded(ended);
+    return ended.length > 0;
+  }
+
+  /**
    * Ends the sessions a logout's scope selects, revokes their refresh tokens and writes the
    * audit event, in one statement. A token of an already-ended session ends nothing more.
    */
