@@ -1,6 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { Reflector } from '@nestjs/core';
 import { type Request } from 'express';
+import { RATE_LIMITED_ROUTE } from '../auth/throttling/rate-limited.decorator';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 
@@ -56,7 +58,10 @@ export class ServiceClientGuard implements CanActivate {
   private readonly secrets: ReadonlyMap<string, Buffer>;
   private readonly decoy = digest('no client has this secret');
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly reflector: Reflector,
+  ) {
     this.secrets = new Map(
       config.serviceClients.map((client) => [client.id, digest(client.secret)]),
     );
@@ -74,9 +79,20 @@ export class ServiceClientGuard implements CanActivate {
     });
     const client = matched.find((credentials) => credentials !== undefined);
     if (!client) {
-      throw new DomainError('invalid_client', 'Client authentication failed', {
+      const refusal = new DomainError('invalid_client', 'Client authentication failed', {
         'WWW-Authenticate': 'Basic realm="auth-service", charset="UTF-8"',
       });
+      if (
+        !this.reflector.getAllAndOverride<boolean>(RATE_LIMITED_ROUTE, [
+          context.getHandler(),
+          context.getClass(),
+        ])
+      ) {
+        throw refusal;
+      }
+      // Guessing secrets counts against the caller's IP: the route's limiter raises this 401.
+      request.deferredAuthFailure = refusal;
+      return true;
     }
     request.serviceClient = { id: client.id };
     return true;

@@ -525,6 +525,22 @@ describe('OAuth endpoints for other microservices', () => {
       await me(server, session.accessToken).expect(200);
     });
 
+    it('counts refused client authentication against the caller IP (guessing secrets is rate limited)', async () => {
+      const wrong = `Basic ${Buffer.from('billing:still-the-wrong-secret').toString('base64')}`;
+      const remaining: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const response = await request(server)
+          .post('/oauth/introspect')
+          .type('form')
+          .set('Authorization', wrong)
+          .send({ token: 'anything' });
+        expectInvalidClient(response);
+        remaining.push(Number(response.headers['x-ratelimit-remaining']));
+      }
+      expect(remaining[1]).toBe(remaining[0] - 1);
+      expect(remaining[2]).toBe(remaining[1] - 1);
+    });
+
     it('refuses a wrong secret through openid-client too (the challenge surfaces as a 401)', async () => {
       const [session] = await userWithSessions(server, 1);
       const wrong = new oidc.Configuration(
