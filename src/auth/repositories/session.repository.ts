@@ -102,19 +102,42 @@ export class SessionRepository {
           ${command.auditWhen === 'ended' ? 'WHERE EXISTS (SELECT 1 FROM ended)' : ''}
         )`
       : '';
-    const rows: { id: string }[] = await manager.query(
-      `WITH ended AS (
+    // `seen` reads the sessions as of the statement's snapshot; `ended` returns them as updated,
+    // after waiting for any refresh that held them. A refresh that committed in between
+    // moved `last_active_at` and inserted a refresh token this statement cannot see.
+    const rows: { id: string; raced: boolean }[] = await manager.query(
+      `WITH seen AS (
+         SELECT id, last_active_at FROM sessions WHERE ${filters.join(' AND ')}
+       ), ended AS (
          UPDATE sessions SET ended_at = ${endedAt}, end_reason = ${bind(reason)}, reauthenticated_at = NULL
          WHERE ${filters.join(' AND ')}
-         RETURNING id
+         RETURNING id, last_active_at
        ), revoked AS (
          UPDATE refresh_tokens SET revoked_at = ${endedAt}
          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL
        )${auditInsert}
-       SELECT id FROM ended`,
+       SELECT ended.id, ended.last_active_at IS DISTINCT FROM seen.last_active_at AS raced
+       FROM ended LEFT JOIN seen ON seen.id = ended.id`,
       params,
     );
+    const raced = rows.filter((row) => row.raced).map((row) => row.id);
+    if (raced.length > 0) await this.revokeTokensOf(manager, raced, at);
     return rows.map((row) => row.id);
+  }
+
+  /**
+   * Stamps the tokens a racing refresh committed while a logout waited for its lock. Those
+   * sessions are already ended (so the tokens were refused anyway); this keeps the rows honest.
+   */
+  private async revokeTokensOf(
+    manager: EntityManager,
+    sessionIds: string[],
+    at: Date,
+  ): Promise<void> {
+    await manager.query(
+      'UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = ANY($2::uuid[]) AND revoked_at IS NULL',
+      [at, sessionIds],
+    );
   }
 
   /**
