@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HttpException } from '@nestjs/common';
 import { type Request } from 'express';
+import { isDependencyUnavailable } from '../../common/errors/dependency-failure';
 import { DomainError } from '../../common/errors/domain.error';
 import { clientContextOf } from '../../common/http/client-context';
 import { type AuthenticatedUser } from '../authenticated-user';
@@ -42,6 +43,8 @@ export class LogoutAuditService {
     }
     const user = request.user as AuthenticatedUser | undefined;
     this.metrics.logouts.inc({ scope: requestedScope(request) ?? 'unknown', outcome: 'failure' });
+    // The database is what failed: another write would only add a timeout to the 503.
+    if (isDependencyUnavailable(error)) return;
     await this.audit.recordRefusal({
       action: 'logout',
       outcome: 'failure',
