@@ -28,7 +28,12 @@ export class EmbeddedPostgres {
     return `postgres://postgres@${this.server.getServerConn()}/postgres`;
   }
 
+  private stopped = false;
+
+  /** Idempotent: a DataSource may be destroyed twice (a failed start, then shutdown). */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     await this.server.stop();
     await this.db.close();
   }

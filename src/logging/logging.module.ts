@@ -51,9 +51,12 @@ class LogDestinationModule {}
                 url?: string;
                 remoteAddress?: string;
                 headers?: Record<string, unknown>;
+                raw?: { ip?: string };
               }) => ({
                 method: request.method,
                 path: request.url?.split('?')[0],
+                // The client as Express resolves it (X-Forwarded-For under TRUST_PROXY), as audited.
+                ip: request.raw?.ip ?? request.remoteAddress,
                 remoteAddress: request.remoteAddress,
                 userAgent: request.headers?.['user-agent'],
               }),

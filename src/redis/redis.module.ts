@@ -44,6 +44,10 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Optional() @Inject(REDIS) private readonly redis: Redis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis && this.redis.status !== 'end') await this.redis.quit().catch(() => undefined);
+    if (!this.redis || this.redis.status === 'end') return;
+    // QUIT needs a live connection; a client still (re)connecting would retry forever.
+    if (this.redis.status === 'ready')
+      await this.redis.quit().catch(() => this.redis?.disconnect());
+    else this.redis.disconnect();
   }
 }

@@ -1,5 +1,7 @@
+import { ConsoleLogger, Logger as NestLogger } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
@@ -23,30 +25,47 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   /** Reuse another app's database (several instances on one database). */
   database?: TestDatabase;
+  /** More providers to replace, e.g. `LOG_DESTINATION` with a stream the test reads back. */
+  overrides?: readonly { provide: unknown; useValue: unknown }[];
+  /**
+   * Route Nest's own log lines through the service's JSON logger, as `main.ts` does
+   * (otherwise they go to Nest's console logger, errors only).
+   */
+  useAppLogger?: boolean;
 }
 
 /** Boots the real AppModule over HTTP on a real database; only the clock and hashing cost are swapped. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const clock = new SettableClock();
-  const moduleRef = await Test.createTestingModule({
+  let builder = Test.createTestingModule({
     imports: [AppModule.forRoot({ LOG_LEVEL: 'silent', ...database.env, ...options.env })],
   })
     .overrideProvider(Clock)
     .useValue(clock)
     .overrideProvider(PASSWORD_HASH_OPTIONS)
-    .useValue(TEST_HASH_OPTIONS)
-    .compile();
+    .useValue(TEST_HASH_OPTIONS);
+  for (const override of options.overrides ?? []) {
+    builder = builder.overrideProvider(override.provide).useValue(override.useValue);
+  }
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     bodyParser: false,
     logger: ['error'],
   });
+  // Nest's logger is process-wide: once this app is closed, later apps log to the console again.
+  const restoreLogger = () => {
+    if (options.useAppLogger)
+      NestLogger.overrideLogger(new ConsoleLogger({ logLevels: ['error'] }));
+  };
+  if (options.useAppLogger) app.useLogger(app.get(Logger));
   configureApp(app);
   try {
     await app.init();
   } catch (error) {
     // A refused start must not leave its connections behind.
     await app.close().catch(() => undefined);
+    restoreLogger();
     throw error;
   }
   const ownsDatabase = options.database === undefined;
@@ -57,6 +76,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     close: async () => {
       await app.close();
+      restoreLogger();
       if (ownsDatabase) await database.drop();
     },
   };
