@@ -30,6 +30,13 @@ export const SYNC_INTERVAL_MS = 5_000;
 const SYNC_OVERLAP_MS = 15_000;
 
 /**
+ * After Redis comes back, its "live" answers are not trusted for this long past this
+ * instance's refill: endings other instances committed while they could not reach Redis
+ * are in PostgreSQL, and the periodic sync needs up to one interval to copy them over.
+ */
+const RECONNECT_GRACE_MS = 2 * SYNC_INTERVAL_MS;
+
+/**
  * Makes the end of a session reach its access tokens. Ended sessions are remembered in
  * Redis (shared by every instance) or in process, for as long as one of their access
  * tokens could still be unexpired; PostgreSQL stays the source of truth and refills the
@@ -53,6 +60,9 @@ export class RevocationService implements OnApplicationBootstrap {
   private syncing = false;
   /** When the last successful sync started (clock time); the next one looks back from there. */
   private syncedFrom?: number;
+  /** Until then (wall clock), revocation checks ask PostgreSQL: Redis was lost and is being refilled. */
+  private untrustedUntil = 0;
+  private lastWarmSucceeded = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -68,6 +78,7 @@ export class RevocationService implements OnApplicationBootstrap {
     // Endings recorded while Redis was unreachable (or lost in a Redis restart) are put back
     // as soon as it answers again: this instance's own at once, the rest from PostgreSQL.
     redis?.on('ready', () => void this.storeReachable());
+    redis?.on('close', () => (this.untrustedUntil = Number.POSITIVE_INFINITY));
   }
 
   private get ttlMs(): number {
@@ -103,7 +114,8 @@ export class RevocationService implements OnApplicationBootstrap {
       this.metrics.revocationChecks.inc({ result: 'hit_ended' });
       return true;
     }
-    const known = await this.store.isEnded(sessionId);
+    const known =
+      Date.now() < this.untrustedUntil ? undefined : await this.store.isEnded(sessionId);
     if (known !== undefined) {
       this.metrics.revocationChecks.inc({ result: known ? 'hit_ended' : 'hit_live' });
       return known;
@@ -132,6 +144,7 @@ export class RevocationService implements OnApplicationBootstrap {
         this.ttlMs,
       );
       this.syncedFrom = started;
+      this.trustAgainLater();
     } catch (error) {
       this.logger.debug(`Revocation sync skipped: ${String(error)}`);
     } finally {
@@ -146,6 +159,14 @@ export class RevocationService implements OnApplicationBootstrap {
       this.logger.warn(`Could not publish ended sessions yet: ${String(error)}`);
     }
     await this.warmSoon(0);
+    if (this.lastWarmSucceeded) this.trustAgainLater();
+  }
+
+  /** After a refill that reached Redis: trust it again once the grace has passed. */
+  private trustAgainLater(): void {
+    if (this.untrustedUntil === Number.POSITIVE_INFINITY) {
+      this.untrustedUntil = Date.now() + RECONNECT_GRACE_MS;
+    }
   }
 
   /** Writes the endings the store missed; those still missing stay refused here. */
@@ -183,6 +204,7 @@ export class RevocationService implements OnApplicationBootstrap {
   }
 
   private async warm(): Promise<void> {
+    this.lastWarmSucceeded = false;
     try {
       const since = new Date(this.now - this.ttlMs);
       const ended = await this.sessions.findEndedSince(since);
@@ -191,6 +213,7 @@ export class RevocationService implements OnApplicationBootstrap {
         this.ttlMs,
       );
       await this.store.markWarm();
+      this.lastWarmSucceeded = true;
     } catch (error) {
       this.logger.warn(`Revocation store not warmed yet: ${String(error)}`);
     }
