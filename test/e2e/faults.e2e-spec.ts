@@ -512,6 +512,35 @@ describe('fault injection', () => {
       expect(await meStatus(serverB, live)).toBe(200);
     });
 
+    it('after an outage of the whole fleet, no instance trusts Redis before the endings it missed are back', async () => {
+      // A second instance behind the same cut: both lose Redis, one of them logs a session out.
+      const c = await createTestApp({
+        database: {
+          env: database.env,
+          drop: () => Promise.resolve(),
+        },
+        env: { REDIS_URL: proxy.rewrite(REDIS) },
+      });
+      try {
+        const serverC = c.app.getHttpServer() as App;
+        const [ended, sibling] = await userWithSessions(serverC, 2);
+        proxy.refuse();
+        await logout(serverC, ended).expect(200);
+        // Redis never restarted, so its "warm" marker survived the outage: a reconnected
+        // instance must not take Redis' "live" for the truth until the fleet has caught up.
+        proxy.restore();
+        await within(RECOVERY_BOUND_MS, 'A reconnected', async () => {
+          return (await request(serverA).get('/health/ready')).status === 200;
+        });
+        expect(await meStatus(serverA, ended)).toBe(401);
+        expect(await meStatus(serverA, sibling)).toBe(200);
+        expect(await meStatus(serverC, ended)).toBe(401);
+      } finally {
+        proxy.restore();
+        await c.close();
+      }
+    });
+
     it('an ending Redis missed is never forgotten, even when PostgreSQL is down as Redis returns', async () => {
       const [ended, sibling] = await userWithSessions(serverA, 2);
       proxy.refuse();
