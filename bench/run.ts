@@ -38,6 +38,8 @@ import {
   type ServiceSigningKey,
   type TokenBatch,
 } from './seed';
+import { stopChild } from './soak-processes';
+import { printTable } from './soak-stats';
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -153,19 +155,6 @@ function startChild(
   };
   cleanups.push(() => stopChild(handle));
   return handle;
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.exitCode !== undefined) return;
-  child.process.kill('SIGTERM');
-  const stopped = await Promise.race([
-    child.exited.then(() => true),
-    new Promise<boolean>((done) => setTimeout(() => done(false), 10_000)),
-  ]);
-  if (!stopped) {
-    child.process.kill('SIGKILL');
-    await child.exited;
-  }
 }
 
 function logTail(child: Child, lines = 30): string {
@@ -411,19 +400,6 @@ function compare(phase: Phase, service: LoadStats, floor: LoadStats): Comparison
     serviceClean,
     pass: ratio >= target && serviceClean,
   };
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]),
-      )
-      .join('  ');
-  console.log(line(rows[0]));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows.slice(1)) console.log(line(row));
 }
 
 const PHASE_LABELS: Record<Phase, string> = { logout: 'logout', read: 'read (/auth/me)' };

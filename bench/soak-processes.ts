@@ -72,7 +72,9 @@ export function startChild(
   return handle;
 }
 
-export async function stopChild(child: Child): Promise<void> {
+export async function stopChild(
+  child: Pick<Child, 'process' | 'exited' | 'exitCode'>,
+): Promise<void> {
   if (child.exitCode !== undefined) return;
   child.process.kill('SIGTERM');
   const stopped = await Promise.race([

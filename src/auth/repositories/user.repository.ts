@@ -14,8 +14,18 @@ export class UserRepository {
       .getOne();
   }
 
-  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<User | null> {
-    return manager.getRepository(User).findOneBy({ id });
+  /** On every `GET /auth/me`: one indexed row, read without TypeORM's query building and hydration. */
+  async findById(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<User | null> {
+    const rows: User[] = await manager.query(
+      `SELECT id, email, password_hash AS "passwordHash", roles, created_at AS "createdAt",
+              updated_at AS "updatedAt"
+       FROM users WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   /** Inserts a user; `null` when the email is already taken (case-insensitively). */
