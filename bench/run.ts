@@ -18,11 +18,10 @@
  *
  * Exit code 0 whether or not the targets are met (it is a report); 1 when the bench broke.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { decode } from 'jsonwebtoken';
 import { Client } from 'pg';
 import { CpuMeter } from './cpu';
@@ -38,10 +37,17 @@ import {
   type ServiceSigningKey,
   type TokenBatch,
 } from './seed';
-import { stopChild } from './soak-processes';
-import { printTable } from './soak-stats';
+import {
+  type Child,
+  cleanUp,
+  freePort,
+  logTail,
+  onCleanUp,
+  ROOT,
+  startChild,
+} from './child-process';
+import { printTable } from './stats';
 
-const ROOT = resolve(__dirname, '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const LOGOUT_BODY = JSON.stringify({ scope: 'local' });
 const TARGETS = { logout: 0.6, read: 0.7 } as const;
@@ -94,85 +100,6 @@ function log(message: string): void {
 
 // ---------------------------------------------------------------------------------------
 // Processes and clean-up
-
-type Cleanup = () => Promise<void> | void;
-const cleanups: Cleanup[] = [];
-
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    const step = cleanups.pop()!;
-    try {
-      await step();
-    } catch (error) {
-      console.error(`clean-up step failed: ${String(error)}`);
-    }
-  }
-}
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  logPath: string;
-  exited: Promise<void>;
-  exitCode?: number | null;
-}
-
-/**
- * The service's own settings never leak in from the caller's shell: the minted tokens
- * assume its defaults (issuer, audience, lifetime, key from the database).
- */
-const SERVICE_SETTINGS =
-  /^(PORT|DATABASE_URL|DATA_DIR|REDIS_URL|JWT_.*|ACCESS_TOKEN_.*|REFRESH_TOKEN_.*|SESSION_IDLE_TIMEOUT|LOGOUT_RATE_.*|SERVICE_CLIENTS|BOOTSTRAP_ADMIN_.*|TRUST_PROXY|LOG_LEVEL|REDIS_KEY_PREFIX)$/;
-
-function childEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
-  const inherited = Object.entries(process.env).filter(([name]) => !SERVICE_SETTINGS.test(name));
-  return { ...Object.fromEntries(inherited), ...env };
-}
-
-function startChild(
-  name: string,
-  args: string[],
-  env: Record<string, string>,
-  logPath: string,
-): Child {
-  const fd = openSync(logPath, 'w');
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: childEnvironment(env),
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  const handle: Child = {
-    name,
-    process: child,
-    logPath,
-    exited: new Promise((done) => {
-      child.once('exit', (code, signal) => {
-        handle.exitCode = code ?? (signal ? -1 : null);
-        done();
-      });
-    }),
-  };
-  cleanups.push(() => stopChild(handle));
-  return handle;
-}
-
-function logTail(child: Child, lines = 30): string {
-  try {
-    return readFileSync(child.logPath, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
 
 /** Until the child answers HTTP at all (any status): migrations run before it listens. */
 async function waitForHttp(child: Child, baseUrl: string, timeoutMs = 60_000): Promise<void> {
@@ -535,9 +462,9 @@ async function main(): Promise<void> {
   const databaseUrl = `${settings.pgUrl}/${dbName}`;
   const admin = new Client({ connectionString: `${settings.pgUrl}/postgres` });
   await admin.connect();
-  cleanups.push(() => admin.end());
+  onCleanUp(() => admin.end());
   await admin.query(`CREATE DATABASE ${dbName}`);
-  cleanups.push(async () => {
+  onCleanUp(async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     log(`dropped database ${dbName}`);
   });
@@ -572,7 +499,7 @@ async function main(): Promise<void> {
 
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
-  cleanups.push(() => db.end());
+  onCleanUp(() => db.end());
 
   // One real user through the API; its login gives the read run a genuine service token.
   const credentials = { email: 'bench@example.com', password: 'bench-password-1' };
@@ -611,7 +538,7 @@ async function main(): Promise<void> {
   const serviceRedis =
     'REDIS_URL' in settings.serviceEnv ? settings.serviceEnv.REDIS_URL : settings.redisUrl;
   const meter = new CpuMeter(db, dbName, serviceRedis || undefined);
-  cleanups.push(() => meter.close());
+  onCleanUp(() => meter.close());
   const logoutRuns: Record<string, LogoutRun> = {};
   const reads: Record<string, LoadStats> = {};
   const comparisons: Comparison[] = [];

@@ -10,7 +10,7 @@
  * login budget and only logs out when it can afford the logins that will follow.
  */
 import { type HttpResult, parseJson, type SoakHttp } from './soak-http';
-import { pick, sample } from './soak-stats';
+import { pick, sample } from './stats';
 
 export const PASSWORD = 'soak-password-1';
 /** The service allows 10 logins per account per 15 minutes; keep one in reserve. */

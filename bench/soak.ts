@@ -49,7 +49,7 @@ import {
   ROOT,
   startChild,
   waitForReady,
-} from './soak-processes';
+} from './child-process';
 import {
   forEachLimited,
   mb,
@@ -58,7 +58,7 @@ import {
   printTable,
   sample,
   slope,
-} from './soak-stats';
+} from './stats';
 import { type HeldSession, PASSWORD, type SoakUser, Traffic } from './soak-traffic';
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');

@@ -1,4 +1,4 @@
-/** Child processes and clean-up for `npm run soak` (the service instances). */
+/** Child processes and clean-up shared by `npm run bench` and `npm run soak`. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
