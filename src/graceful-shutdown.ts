@@ -1,5 +1,5 @@
-import { type INestApplication, type LoggerService } from '@nestjs/common';
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type INestApplication, type LoggerService } from '@nestjs/common';
 
 /** In-flight requests get this long to finish after SIGTERM before the process gives up on them. */
 const DRAIN_TIMEOUT_MS = 10_000;

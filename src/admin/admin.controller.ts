@@ -1,4 +1,3 @@
-import { uuidParam } from '../common/http/uuid-param';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -7,12 +6,13 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { uuidParam } from '../common/http/uuid-param';
 import { SessionResponse } from '../auth/dto/session.response';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { BEARER } from '../openapi/openapi.setup';
 import { AdminLogoutResponse } from './dto/admin-logout.response';
 import { AuditEventPageResponse } from './dto/audit-event.response';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import { Client, type ClientContext } from '../common/http/client-context';

@@ -1,5 +1,5 @@
-import { Global, Module } from '@nestjs/common';
 import { type IncomingMessage } from 'node:http';
+import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 

@@ -6,9 +6,6 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiErrors } from '../openapi/api-errors.decorator';
-import { SERVICE_CLIENT } from '../openapi/openapi.setup';
-import { IntrospectionResponse } from './dto/introspection.response';
 import {
   Body,
   Controller,
@@ -20,6 +17,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { type Request } from 'express';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+import { SERVICE_CLIENT } from '../openapi/openapi.setup';
+import { IntrospectionResponse } from './dto/introspection.response';
 import { Public } from '../common/decorators/public.decorator';
 import { Client, type ClientContext } from '../common/http/client-context';
 import { RateLimited } from '../auth/throttling/rate-limited.decorator';

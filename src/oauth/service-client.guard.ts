@@ -1,5 +1,5 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Request } from 'express';
 import { RATE_LIMITED_ROUTE } from '../auth/throttling/rate-limited.decorator';

@@ -1,9 +1,9 @@
+import { type JsonWebKey } from 'node:crypto';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DiscoveryResponse } from './dto/discovery.response';
-import { JwksResponse } from './dto/jwks.response';
 import { Controller, Get, Header, Req } from '@nestjs/common';
 import { type Request } from 'express';
-import { type JsonWebKey } from 'node:crypto';
+import { DiscoveryResponse } from './dto/discovery.response';
+import { JwksResponse } from './dto/jwks.response';
 import { AppConfig } from '../config/app-config';
 import { Public } from '../common/decorators/public.decorator';
 import { SIGNING_ALGORITHM, SigningKeyService } from '../auth/services/signing-key.service';

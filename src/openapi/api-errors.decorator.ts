@@ -1,6 +1,6 @@
+import { STATUS_CODES } from 'node:http';
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { STATUS_CODES } from 'node:http';
 import { ErrorResponse } from '../common/errors/error.response';
 
 const DESCRIPTIONS: Partial<Record<number, string>> = {

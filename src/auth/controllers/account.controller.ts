@@ -1,4 +1,3 @@
-import { uuidParam } from '../../common/http/uuid-param';
 import {
   ApiBearerAuth,
   ApiNoContentResponse,
@@ -7,12 +6,13 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { uuidParam } from '../../common/http/uuid-param';
 import { ApiErrors } from '../../openapi/api-errors.decorator';
 import { BEARER } from '../../openapi/openapi.setup';
 import { MessageResponse } from '../dto/message.response';
 import { ReauthenticatedResponse } from '../dto/reauthenticated.response';
 import { OwnSessionResponse } from '../dto/session.response';
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { CurrentSession } from '../../common/decorators/current-session.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';
 import { type SessionBearer } from '../authenticated-user';

@@ -5,12 +5,12 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiErrors } from '../../openapi/api-errors.decorator';
 import { BEARER } from '../../openapi/openapi.setup';
 import { ProfileResponse } from '../dto/profile.response';
 import { RegisteredUserResponse } from '../dto/registered-user.response';
 import { TokenPairResponse } from '../dto/token-pair.response';
-import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { CurrentUser } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';

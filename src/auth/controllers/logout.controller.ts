@@ -1,7 +1,4 @@
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../../openapi/api-errors.decorator';
-import { BEARER } from '../../openapi/openapi.setup';
-import { MessageResponse } from '../dto/message.response';
 import {
   Body,
   Controller,
@@ -11,6 +8,9 @@ import {
   UseFilters,
   UseInterceptors,
 } from '@nestjs/common';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
+import { BEARER } from '../../openapi/openapi.setup';
+import { MessageResponse } from '../dto/message.response';
 import { AllowEndedSession } from '../../common/decorators/allow-ended-session.decorator';
 import { CurrentUser } from '../../common/decorators/current-user.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';

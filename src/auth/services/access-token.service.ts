@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { SIGNING_ALGORITHM, SigningKeyService } from './signing-key.service';
 

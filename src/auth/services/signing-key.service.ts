@@ -1,4 +1,3 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   createHash,
   createPrivateKey,
@@ -7,6 +6,7 @@ import {
   type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { SigningKeyRepository } from '../repositories/signing-key.repository';

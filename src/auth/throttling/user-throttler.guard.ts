@@ -1,7 +1,7 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { Metrics } from '../../metrics/metrics';
 import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
 import { type Request, type Response } from 'express';
+import { Metrics } from '../../metrics/metrics';
 import { DomainError } from '../../common/errors/domain.error';
 import { type AuthenticatedUser } from '../authenticated-user';
 import { clientOf } from './rate-limit-buckets';

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import {
   type ArgumentsHost,
   Catch,
@@ -6,7 +7,6 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import { STATUS_CODES } from 'node:http';
 import { type Request, type Response } from 'express';
 import { isDependencyUnavailable } from './dependency-failure';
 import { DomainError } from './domain.error';
