@@ -56,10 +56,6 @@ export class WellKnownController {
       introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
       revocation_endpoint: `${base}/oauth/revoke`,
       revocation_endpoint_auth_methods_supported: ['client_secret_basic'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic'],
-      id_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
-      response_types_supported: [],
-      subject_types_supported: ['public'],
     };
   }
 

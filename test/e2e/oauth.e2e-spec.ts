@@ -204,6 +204,9 @@ describe('OAuth endpoints for other microservices', () => {
       );
       expect(metadata.revocation_endpoint_auth_methods_supported).toContain('client_secret_basic');
       expect(billing.clientMetadata().client_id).toBe(BILLING.id);
+      // Nothing it does not serve: no token endpoint, no ID tokens.
+      expect(metadata.token_endpoint).toBeUndefined();
+      expect(metadata.id_token_signing_alg_values_supported).toBeUndefined();
     });
 
     it('does not take its endpoints from the Host header (a poisoned cache would send consumers to another JWKS)', async () => {
