@@ -190,13 +190,13 @@ export class SessionRepository {
     await manager.getRepository(Session).update({ id }, { reauthenticatedAt: at });
   }
 
-  /** Ids of sessions that ended after `since`: the revocation cache is warmed from these at start-up. */
-  async findEndedSince(since: Date): Promise<{ id: string; endedAt: Date }[]> {
-    const rows: { id: string; ended_at: Date }[] = await this.dataSource.query(
-      'SELECT id, ended_at FROM sessions WHERE ended_at > $1',
+  /** Ids of sessions that ended after `since`: the revocation store is refilled from these. */
+  async findIdsEndedSince(since: Date): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      'SELECT id FROM sessions WHERE ended_at > $1',
       [since],
     );
-    return rows.map((row) => ({ id: row.id, endedAt: row.ended_at }));
+    return rows.map((row) => row.id);
   }
 
   /** Whether the session has ended (or never existed): the revocation check's fallback. */

@@ -138,11 +138,7 @@ export class RevocationService implements OnApplicationBootstrap {
         this.syncedFrom === undefined
           ? oldest
           : Math.max(oldest, this.syncedFrom - SYNC_OVERLAP_MS);
-      const ended = await this.sessions.findEndedSince(new Date(since));
-      await this.store.markEnded(
-        ended.map((session) => session.id),
-        this.ttlMs,
-      );
+      await this.copyEndedSince(since);
       this.syncedFrom = started;
       this.trustAgainLater();
     } catch (error) {
@@ -203,15 +199,15 @@ export class RevocationService implements OnApplicationBootstrap {
     return this.warming;
   }
 
+  /** PostgreSQL → store: every session that ended since `since` (clock ms). */
+  private async copyEndedSince(since: number): Promise<void> {
+    await this.store.markEnded(await this.sessions.findIdsEndedSince(new Date(since)), this.ttlMs);
+  }
+
   private async warm(): Promise<void> {
     this.lastWarmSucceeded = false;
     try {
-      const since = new Date(this.now - this.ttlMs);
-      const ended = await this.sessions.findEndedSince(since);
-      await this.store.markEnded(
-        ended.map((session) => session.id),
-        this.ttlMs,
-      );
+      await this.copyEndedSince(this.now - this.ttlMs);
       await this.store.markWarm();
       this.lastWarmSucceeded = true;
     } catch (error) {
