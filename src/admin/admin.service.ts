@@ -1,16 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock/clock';
 import { DomainError } from '../common/errors/domain.error';
 import { type ClientContext } from '../common/http/client-context';
 import { type AuthenticatedUser } from '../auth/authenticated-user';
 import { type AuditEvent } from '../auth/entities/audit-event.entity';
 import { type Session } from '../auth/entities/session.entity';
 import { AuditEventRepository } from '../auth/repositories/audit-event.repository';
-import { SessionRepository } from '../auth/repositories/session.repository';
 import { UserRepository } from '../auth/repositories/user.repository';
-import { RevocationService } from '../auth/revocation/revocation.service';
 import { AccountService } from '../auth/services/account.service';
-import { AuditService } from '../auth/services/audit.service';
+import { SessionService } from '../auth/services/session.service';
 import { AuditCursorCodec } from './audit-cursor';
 import { type AuditEventsQuery } from './dto/audit-events.query';
 
@@ -28,13 +25,10 @@ const DEFAULT_PAGE = 50;
 @Injectable()
 export class AdminService {
   constructor(
-    private readonly clock: Clock,
     private readonly users: UserRepository,
-    private readonly sessions: SessionRepository,
+    private readonly sessionLifecycle: SessionService,
     private readonly account: AccountService,
     private readonly auditEvents: AuditEventRepository,
-    private readonly audit: AuditService,
-    private readonly revocation: RevocationService,
   ) {}
 
   /** Ends every session of the user exactly as a global logout does, audited in the same statement. */
@@ -45,29 +39,16 @@ export class AdminService {
     client: ClientContext,
   ): Promise<AdminLogoutResult> {
     await this.requireUser(userId);
-    const at = this.clock.now();
-    const ended = await this.sessions.endSessions({
+    const { timestamp, endedSessionIds } = await this.sessionLifecycle.logoutEverywhere({
+      admin,
       userId,
-      selection: 'all',
-      reason: 'admin_logout',
-      at,
-      audit: this.audit.event({
-        action: 'admin_logout',
-        outcome: 'success',
-        client,
-        actorUserId: admin.userId,
-        subjectUserId: userId,
-        sessionId: admin.sessionId,
-        scope: 'global',
-        reason: reason ?? null,
-        occurredAt: at,
-      }),
+      reason: reason ?? null,
+      client,
     });
-    await this.revocation.sessionsEnded(ended);
     return {
-      message: `Ended ${ended.length} session(s)`,
-      timestamp: at.toISOString(),
-      revokedSessions: ended.length,
+      message: `Ended ${endedSessionIds.length} session(s)`,
+      timestamp: timestamp.toISOString(),
+      revokedSessions: endedSessionIds.length,
     };
   }
 

@@ -4,11 +4,16 @@ import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { DomainError } from '../../common/errors/domain.error';
 import { type ClientContext } from '../../common/http/client-context';
+import { type AuthenticatedUser } from '../authenticated-user';
 import { type Session, type SessionEndReason } from '../entities/session.entity';
 import { type User } from '../entities/user.entity';
 import { type LogoutScope } from '../logout-scope';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
-import { type SessionSelection, SessionRepository } from '../repositories/session.repository';
+import {
+  type EndSessionsCommand,
+  type SessionSelection,
+  SessionRepository,
+} from '../repositories/session.repository';
 import { UserRepository } from '../repositories/user.repository';
 import { Metrics } from '../../metrics/metrics';
 import { RevocationService } from '../revocation/revocation.service';
@@ -204,7 +209,7 @@ export class SessionService {
     client: ClientContext;
   }): Promise<boolean> {
     const at = this.clock.now();
-    const ended = await this.sessions.endSessions({
+    const ended = await this.end({
       userId: command.userId,
       sessionId: command.sessionId,
       selection: 'only',
@@ -222,7 +227,6 @@ export class SessionService {
         occurredAt: at,
       }),
     });
-    await this.revocation.sessionsEnded(ended);
     return ended.length > 0;
   }
 
@@ -237,7 +241,7 @@ export class SessionService {
     client: ClientContext;
   }): Promise<LogoutResult> {
     const timestamp = this.clock.now();
-    const endedSessionIds = await this.sessions.endSessions({
+    const endedSessionIds = await this.end({
       userId: command.userId,
       sessionId: command.sessionId,
       selection: SCOPE_SELECTION[command.scope],
@@ -255,7 +259,41 @@ export class SessionService {
       }),
     });
     this.metrics.logouts.inc({ scope: command.scope, outcome: 'success' });
-    await this.revocation.sessionsEnded(endedSessionIds);
     return { timestamp, endedSessionIds };
+  }
+
+  /** An admin's global logout of a user: every session ends, audited as `admin_logout`. */
+  async logoutEverywhere(command: {
+    admin: AuthenticatedUser;
+    userId: string;
+    reason: string | null;
+    client: ClientContext;
+  }): Promise<LogoutResult> {
+    const timestamp = this.clock.now();
+    const endedSessionIds = await this.end({
+      userId: command.userId,
+      selection: 'all',
+      reason: 'admin_logout',
+      at: timestamp,
+      audit: this.audit.event({
+        action: 'admin_logout',
+        outcome: 'success',
+        client: command.client,
+        actorUserId: command.admin.userId,
+        subjectUserId: command.userId,
+        sessionId: command.admin.sessionId,
+        scope: 'global',
+        reason: command.reason,
+        occurredAt: timestamp,
+      }),
+    });
+    return { timestamp, endedSessionIds };
+  }
+
+  /** Ends sessions (one statement with its audit event), then makes their access tokens unusable. */
+  private async end(command: EndSessionsCommand): Promise<string[]> {
+    const ended = await this.sessions.endSessions(command);
+    await this.revocation.sessionsEnded(ended);
+    return ended;
   }
 }
