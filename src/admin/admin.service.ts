@@ -4,10 +4,10 @@ import { type ClientContext } from '../common/http/client-context';
 import { type AuthenticatedUser } from '../auth/authenticated-user';
 import { type AuditEvent } from '../auth/entities/audit-event.entity';
 import { type Session } from '../auth/entities/session.entity';
-import { AuditEventRepository } from '../auth/repositories/audit-event.repository';
-import { UserRepository } from '../auth/repositories/user.repository';
 import { AccountService } from '../auth/services/account.service';
+import { AuditService } from '../auth/services/audit.service';
 import { SessionService } from '../auth/services/session.service';
+import { UserService } from '../auth/services/user.service';
 import { AuditCursorCodec } from './audit-cursor';
 import { type AuditEventsQuery } from './dto/audit-events.query';
 
@@ -25,10 +25,10 @@ const DEFAULT_PAGE = 50;
 @Injectable()
 export class AdminService {
   constructor(
-    private readonly users: UserRepository,
+    private readonly users: UserService,
     private readonly sessionLifecycle: SessionService,
     private readonly account: AccountService,
-    private readonly auditEvents: AuditEventRepository,
+    private readonly audit: AuditService,
   ) {}
 
   /** Ends every session of the user exactly as a global logout does, audited in the same statement. */
@@ -67,7 +67,7 @@ export class AdminService {
     }
     const limit = query.limit ?? DEFAULT_PAGE;
     // One extra row tells whether another page exists without a count query.
-    const rows = await this.auditEvents.page({
+    const rows = await this.audit.page({
       userId: query.userId,
       action: query.action,
       from,
@@ -87,7 +87,7 @@ export class AdminService {
   }
 
   private async requireUser(userId: string): Promise<void> {
-    if (!(await this.users.findById(userId))) {
+    if (!(await this.users.exists(userId))) {
       throw new DomainError('not_found', 'No such user');
     }
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { UserThrottlerGuard } from '../auth/throttling/user-throttler.guard';
 import { OAuthController } from './oauth.controller';
 import { ServiceClientGuard } from './service-client.guard';
 import { TokenIntrospectionService } from './token-introspection.service';
@@ -8,6 +9,7 @@ import { WellKnownController } from './well-known.controller';
 @Module({
   imports: [AuthModule],
   controllers: [WellKnownController, OAuthController],
-  providers: [TokenIntrospectionService, ServiceClientGuard],
+  // The route limiter is a guard of this module too (`@RateLimited`); the client guard counts refusals with it.
+  providers: [TokenIntrospectionService, ServiceClientGuard, UserThrottlerGuard],
 })
 export class OAuthModule {}

@@ -199,6 +199,20 @@ export class SessionRepository {
     return rows.map((row) => row.id);
   }
 
+  /** The session as stored, with its user's roles: one round trip for the access-token check. */
+  async findState(
+    id: string,
+  ): Promise<{ userId: string; ended: boolean; roles: string[] } | undefined> {
+    const rows: { user_id: string; ended: boolean; roles: string[] }[] =
+      await this.dataSource.query(
+        `SELECT s.user_id, s.ended_at IS NOT NULL AS ended, u.roles
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+        [id],
+      );
+    const [row] = rows;
+    return row && { userId: row.user_id, ended: row.ended, roles: row.roles };
+  }
+
   /** Whether the session has ended (or never existed): the revocation check's fallback. */
   async isEnded(id: string): Promise<boolean> {
     const rows: { ended: boolean }[] = await this.dataSource.query(

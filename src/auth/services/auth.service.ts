@@ -5,7 +5,7 @@ import { DomainError } from '../../common/errors/domain.error';
 import { type ClientContext } from '../../common/http/client-context';
 import { type User } from '../entities/user.entity';
 import { UserRepository } from '../repositories/user.repository';
-import { AccessTokenService } from './access-token.service';
+import { AccessTokenService } from '../tokens/access-token.service';
 import { AuditService } from './audit.service';
 import { PasswordHasher } from './password-hasher';
 import { SessionService } from './session.service';

@@ -1,13 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable } from '@nestjs/common';
 import { HttpException } from '@nestjs/common';
 import { type Request } from 'express';
+import { AllExceptionsFilter } from '../../common/errors/all-exceptions.filter';
 import { isDependencyUnavailable } from '../../common/errors/dependency-failure';
 import { DomainError } from '../../common/errors/domain.error';
 import { clientContextOf } from '../../common/http/client-context';
-import { type AuthenticatedUser } from '../authenticated-user';
-import { LOGOUT_SCOPES, type LogoutScope } from '../logout-scope';
 import { Metrics } from '../../metrics/metrics';
-import { AuditService } from './audit.service';
+import { LOGOUT_SCOPES, type LogoutScope } from '../logout-scope';
+import { AuditService } from '../services/audit.service';
 
 function refusalCode(error: unknown): string {
   if (error instanceof DomainError) return error.code;
@@ -22,26 +22,28 @@ function requestedScope(request: Request): LogoutScope | null {
 }
 
 /**
- * Records refused logout attempts, once each, whichever layer refused them: the guards
- * (401, 429, seen by `LogoutAuditFilter`) or validation and the handler (400, seen by
- * `AuditInterceptor`). Successful logouts are audited by `SessionService` in the same
- * statement as the revocation.
+ * The one place a refused logout is audited. As the logout controller's exception filter it
+ * sees every refusal once, whichever layer raised it: the guards (401, 429), validation (400)
+ * or the handler (a token without `sid`, a database error). Then it answers like every other
+ * error. Successful logouts are audited by `SessionService`, in the statement that ends them.
  */
+@Catch()
 @Injectable()
-export class LogoutAuditService {
-  private readonly audited = new WeakSet<object>();
+export class LogoutRefusalAuditFilter implements ExceptionFilter {
+  private readonly responder = new AllExceptionsFilter();
 
   constructor(
     private readonly audit: AuditService,
     private readonly metrics: Metrics,
   ) {}
 
-  async recordRefusal(request: Request, error: unknown): Promise<void> {
-    if (typeof error === 'object' && error !== null) {
-      if (this.audited.has(error)) return;
-      this.audited.add(error);
-    }
-    const user = request.user as AuthenticatedUser | undefined;
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+    await this.record(host.switchToHttp().getRequest<Request>(), exception);
+    this.responder.catch(exception, host);
+  }
+
+  private async record(request: Request, error: unknown): Promise<void> {
+    const user = request.user;
     this.metrics.logouts.inc({ scope: requestedScope(request) ?? 'unknown', outcome: 'failure' });
     // The database is what failed: another write would only add a timeout to the 503.
     if (isDependencyUnavailable(error)) return;
