@@ -7,6 +7,7 @@ import { SigningKey } from '../auth/entities/signing-key.entity';
 import { User } from '../auth/entities/user.entity';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { InitialSchema1764086400000 } from './migrations/1764086400000-initial-schema';
+import { pgDriver } from './pg-driver';
 
 export const ENTITIES = [User, Session, RefreshToken, AuditEvent, SigningKey];
 export const MIGRATIONS = [InitialSchema1764086400000];
@@ -43,6 +44,7 @@ export async function createDataSource(config: AppConfig): Promise<DataSource> {
   return new ServiceDataSource(
     {
       type: 'postgres',
+      driver: pgDriver,
       url: embedded?.url ?? config.databaseUrl,
       entities: ENTITIES,
       migrations: MIGRATIONS,
