@@ -46,6 +46,8 @@ export class StreamClient {
   private streamId?: string;
   private lastSuccessAt?: number;
   private pollingSince?: number;
+  /** A long poll counts as contact only while the one before it succeeded. */
+  private connected = false;
   /** When the stream first answered: endings before it may have reached an earlier instance only. */
   private established?: number;
 
@@ -134,6 +136,7 @@ export class StreamClient {
         }
         delay = this.options.retryDelayMs.first;
       } catch (error) {
+        this.connected = false;
         this.pollingSince = undefined;
         if (!this.running) break;
         if (error instanceof HttpError && error.status === 404) this.streamId = undefined;
@@ -153,7 +156,7 @@ export class StreamClient {
   private async pollOnce(): Promise<void> {
     const acks = [...this.owedAcks];
     const setErrs = Object.fromEntries(this.owedErrors);
-    this.pollingSince = this.lastSuccessAt === undefined ? undefined : this.options.now();
+    this.pollingSince = this.connected ? this.options.now() : undefined;
     const response = await this.call<PollResponse>(this.pollUrl!, {
       body: {
         ...(acks.length > 0 ? { ack: acks } : {}),
@@ -185,6 +188,7 @@ export class StreamClient {
   }
 
   private markContact(): void {
+    this.connected = true;
     this.lastSuccessAt = this.options.now();
     this.established ??= this.lastSuccessAt;
   }
