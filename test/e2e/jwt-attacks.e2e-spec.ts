@@ -226,6 +226,23 @@ describe('JWT attacks on GET /auth/me', () => {
     expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
 
+  describe("roles and sessions are this deployment's, not the token's", () => {
+    const auditEvents = (authorization: string) =>
+      request(t.app.getHttpServer()).get('/admin/audit-events').set('Authorization', authorization);
+
+    it('refuses an admin token of a session this deployment never issued (a key shared elsewhere)', async () => {
+      const forged = signWithServiceKey({ sid: randomUUID(), roles: ['admin'] });
+      expectContractError(await auditEvents(`Bearer ${forged}`), 401, 'invalid_token');
+      expectContractError(await me(`Bearer ${forged}`), 401, 'invalid_token');
+    });
+
+    it('judges admin power by the roles stored for the user, not the roles in the token', async () => {
+      const forged = signWithServiceKey({ roles: ['admin'] });
+      await me(`Bearer ${forged}`).expect(200);
+      expectContractError(await auditEvents(`Bearer ${forged}`), 403, 'forbidden');
+    });
+  });
+
   it('answers a request without Authorization with 401 and a bare WWW-Authenticate: Bearer', async () => {
     const response = await me();
     expectContractError(response, 401, 'missing_token');
