@@ -68,7 +68,7 @@ describe('admin bulk operations at scale', () => {
     logger.logQuery = (query, parameters, runner) => {
       statements.push(query);
       onStatement(query);
-      return logQuery(query, parameters, runner);
+      logQuery(query, parameters, runner);
     };
     let onStatement: (query: string) => void = () => undefined;
     const read = () => request(server).get('/auth/me').set(as(reader.accessToken));

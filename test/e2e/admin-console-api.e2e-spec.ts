@@ -71,7 +71,8 @@ describe('admin console API', () => {
     (await request(server).post('/auth/refresh').send({ refreshToken: session.refreshToken }))
       .status;
   const events = async (query: Record<string, string>): Promise<AuditRow[]> =>
-    (await get('/admin/audit-events', { limit: 200, ...query }).expect(200)).body.items;
+    (await get('/admin/audit-events', { limit: 200, ...query }).expect(200)).body
+      .items as AuditRow[];
   const liveSessionIds = async (userId: string): Promise<string[]> =>
     ((await get(`/admin/users/${userId}/sessions`).expect(200)).body as { id: string }[]).map(
       (session) => session.id,
@@ -151,7 +152,7 @@ describe('admin console API', () => {
         { cursor: 'nope' },
         { query: 'a\u0000b' },
         { other: 1 },
-      ]) {
+      ] as Record<string, string | number>[]) {
         expectContractError(await get('/admin/users', query), 400, 'validation_failed');
       }
     });
@@ -469,7 +470,7 @@ describe('admin console API', () => {
         { ipAddress: 'not-an-ip' },
         { requestId: 'a b' },
         { requestId: 'x'.repeat(129) },
-      ]) {
+      ] as Record<string, string>[]) {
         expectContractError(await get('/admin/audit-events', query), 400, 'validation_failed');
       }
     });
