@@ -13,7 +13,7 @@ mkdir -p "$work/build"
 cp package.json package-lock.json tsconfig.json tsconfig.build.json nest-cli.json "$work/build/"
 cp -r src "$work/build/src"
 cp -r admin-console "$work/build/admin-console"
-(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npm run build:service --silent)
 
 # Stage "deps"
 mkdir -p "$work/app"
