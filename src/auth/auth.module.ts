@@ -18,7 +18,10 @@ import { SessionRepository } from './repositories/session.repository';
 import { SigningKeyRepository } from './repositories/signing-key.repository';
 import { UserRepository } from './repositories/user.repository';
 import { RevocationService } from './revocation/revocation.service';
+import { AccountStatusService } from './services/account-status.service';
 import { AccountService } from './services/account.service';
+import { AuditRetentionJob } from './services/audit-retention.job';
+import { AuditTrailService } from './services/audit-trail.service';
 import { AuditService } from './services/audit.service';
 import { AuthService } from './services/auth.service';
 import { BootstrapAdminService } from './services/bootstrap-admin.service';
@@ -32,9 +35,10 @@ import { SessionExpiryJob } from './services/session-expiry.job';
 import { SessionService } from './services/session.service';
 import { SigningKeyService } from './services/signing-key.service';
 import { TokenAuthenticationService } from './services/token-authentication.service';
+import { UserDirectoryService } from './services/user-directory.service';
+import { UserService } from './services/user.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import { AccessTokenVerifier } from './tokens/access-token.verifier';
-import { UserService } from './services/user.service';
 import { FallbackThrottlerStorage } from './throttling/fallback-throttler.storage';
 import { rateLimitBuckets } from './throttling/rate-limit-buckets';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
@@ -72,6 +76,10 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     SessionService,
     SessionExpiryJob,
     AccountService,
+    AccountStatusService,
+    AuditTrailService,
+    AuditRetentionJob,
+    UserDirectoryService,
     BootstrapAdminService,
     AuthService,
     UserService,
@@ -89,7 +97,11 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     SigningKeyService,
     AuditService,
     AccountService,
+    AccountStatusService,
+    AuditTrailService,
+    UserDirectoryService,
     UserService,
+    RevocationService,
     SessionService,
   ],
 })
