@@ -8,11 +8,11 @@ export default tseslint.config(
   {
     ignores: [
       'dist/',
+      'packages/*/dist/',
+      'packages/client/src/generated/',
       'coverage/',
       'data/',
       'eslint.config.mjs',
-      'packages/*/dist/',
-      'packages/client/src/generated/',
     ],
   },
   eslint.configs.recommended,
@@ -39,7 +39,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.ts'],
+    files: [
+      'test/**/*.ts',
+      'src/**/*.spec.ts',
+      'bench/**/*.ts',
+      'packages/*/test/**/*.ts',
+      'examples/*/test/**/*.ts',
+    ],
     // supertest bodies are untyped JSON: tests read them directly and assert their shape.
     rules: {
       '@typescript-eslint/unbound-method': 'off',

@@ -38,11 +38,11 @@ export function openTabChannel(name: string, onMessage: (message: TabMessage) =>
   if (typeof BroadcastChannel === 'undefined')
     return { post: () => undefined, close: () => undefined };
   const channel = new BroadcastChannel(name);
-  channel.onmessage = (event: MessageEvent<unknown>) => {
+  channel.onmessage = (event: { data: unknown }) => {
     if (isTabMessage(event.data)) onMessage(event.data);
   };
   // Node: an open channel must not keep a process alive that has nothing else to do.
-  (channel as BroadcastChannel & { unref?: () => void }).unref?.();
+  (channel as unknown as { unref?: () => void }).unref?.();
   return {
     post: (message) => channel.postMessage(message),
     close: () => channel.close(),

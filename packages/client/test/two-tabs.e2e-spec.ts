@@ -73,7 +73,7 @@ describe('AuthClient in Chromium: two tabs of one browser', () => {
     for (let i = 0; i < 2; i++) {
       const tab = await context.newPage();
       await tab.goto(pages.origin);
-      await tab.waitForFunction(() => document.title === 'ready');
+      await tab.waitForFunction('document.title === "ready"');
       await tab.evaluate((options) => harness.start(options), {
         baseUrl: service.baseUrl,
         name: 'app',

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import {
+  describeEnding,
+  sessionRevokedOutboxSql,
+} from '../../security-events/security-event-outbox.sql';
 import { type NewAuditEvent } from './audit-event.repository';
 import { Session, type SessionEndReason } from '../entities/session.entity';
 
@@ -18,6 +22,8 @@ export interface EndSessionsCommand {
   audit?: NewAuditEvent;
   /** `ended`: write the audit event only if a session was ended (default: always). */
   auditWhen?: 'always' | 'ended';
+  /** A password change: the same statement also records the user's `credential-change` event. */
+  credentialChange?: boolean;
 }
 
 @Injectable()
@@ -54,7 +60,9 @@ export class SessionRepository {
   /**
    * Ends the selected live sessions of a user, revokes their refresh tokens and clears their
    * state (reauthentication included) in ONE statement, whatever the number of sessions; the
-   * optional audit event is inserted by the same statement. Returns the ids of the ended sessions.
+   * optional audit event is inserted by the same statement, and so is one security event per
+   * ended session (with its deliveries to the receivers, issue 10). Returns the ids of the
+   * ended sessions.
    */
   async endSessions(
     command: EndSessionsCommand,
@@ -102,6 +110,25 @@ export class SessionRepository {
           ${command.auditWhen === 'ended' ? 'WHERE EXISTS (SELECT 1 FROM ended)' : ''}
         )`
       : '';
+    const description = describeEnding(
+      reason,
+      audit?.actorUserId ? audit.actorUserId === userId : null,
+    );
+    const requestId = `${bind(audit?.requestId ?? null)}::text`;
+    const outbox = sessionRevokedOutboxSql(
+      'ended',
+      {
+        occurredAt: `${endedAt}::timestamptz`,
+        userId: 'ended.user_id',
+        sessionId: 'ended.id',
+        initiatingEntity: `${bind(description.initiatingEntity)}::text`,
+        reason: `${bind(description.reason)}::text`,
+        requestId,
+      },
+      command.credentialChange
+        ? { occurredAt: `${endedAt}::timestamptz`, userId: `${bind(userId)}::uuid`, requestId }
+        : undefined,
+    );
     // `seen` reads the sessions as of the statement's snapshot; `ended` returns them as updated,
     // after waiting for any refresh that held them. A refresh that committed in between
     // moved `last_active_at` and inserted a refresh token this statement cannot see.
@@ -111,11 +138,11 @@ export class SessionRepository {
        ), ended AS (
          UPDATE sessions SET ended_at = ${endedAt}, end_reason = ${bind(reason)}, reauthenticated_at = NULL
          WHERE ${filters.join(' AND ')}
-         RETURNING id, last_active_at
+         RETURNING id, user_id, last_active_at
        ), revoked AS (
          UPDATE refresh_tokens SET revoked_at = ${endedAt}
          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL
-       )${auditInsert}
+       )${auditInsert}${outbox}
        SELECT ended.id, ended.last_active_at IS DISTINCT FROM seen.last_active_at AS raced
        FROM ended LEFT JOIN seen ON seen.id = ended.id`,
       params,
@@ -147,6 +174,8 @@ export class SessionRepository {
    * not deleted: a late replay of a retired token is still recognised.
    */
   async endExpiredBatch(now: Date, idleBefore: Date, batchSize: number): Promise<string[]> {
+    const expired = describeEnding('expired', null);
+    const idle = describeEnding('idle', null);
     const rows: { id: string }[] = await this.dataSource.query(
       `WITH due AS (
          SELECT id FROM sessions
@@ -165,9 +194,16 @@ export class SessionRepository {
        ), audit AS (
          INSERT INTO audit_events (occurred_at, action, outcome, actor_user_id, subject_user_id, session_id, reason)
          SELECT $1, 'session_expired', 'success', NULL, user_id, id, end_reason FROM ended
-       )
+       )${sessionRevokedOutboxSql('ended', {
+         occurredAt: '$1::timestamptz',
+         userId: 'ended.user_id',
+         sessionId: 'ended.id',
+         initiatingEntity: `'${expired.initiatingEntity}'`,
+         reason: `CASE ended.end_reason WHEN 'expired' THEN $4 ELSE $5 END`,
+         requestId: 'NULL::text',
+       })}
        SELECT id FROM ended`,
-      [now, idleBefore, batchSize],
+      [now, idleBefore, batchSize, expired.reason, idle.reason],
     );
     return rows.map((row) => row.id);
   }

@@ -121,6 +121,7 @@ export class AccountService {
           selection: 'all-but',
           reason: 'password_changed',
           at,
+          credentialChange: true,
           audit: this.audit.event({
             action: 'logout',
             outcome: 'success',
