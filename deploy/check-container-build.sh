@@ -12,7 +12,7 @@ trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/build"
 cp package.json package-lock.json tsconfig.json tsconfig.build.json nest-cli.json "$work/build/"
 cp -r src "$work/build/src"
-(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npm run build:service --silent)
 
 # Stage "deps"
 mkdir -p "$work/app"
