@@ -54,6 +54,10 @@ export class AppConfig {
   readonly ssfPushConcurrency!: number;
   /** The longest wait between two push attempts (the backoff doubles up to it). */
   readonly ssfPushMaxBackoffMs!: number;
+  /** Audit events older than this are removed by the retention job. */
+  readonly auditRetentionMs!: number;
+  /** How recent an admin's `auth_time` must be for destructive admin actions. */
+  readonly adminStepUpMaxAgeMs!: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -332,6 +336,8 @@ export function loadConfig(env: Environment): AppConfig {
     ssfUndeliveredRetentionMs: duration(env, 'SSF_UNDELIVERED_RETENTION', '7d'),
     ssfPushConcurrency: integer(env, 'SSF_PUSH_CONCURRENCY', 4, 1, 64),
     ssfPushMaxBackoffMs: duration(env, 'SSF_PUSH_MAX_BACKOFF', '5m'),
+    auditRetentionMs: duration(env, 'AUDIT_RETENTION', '400d'),
+    adminStepUpMaxAgeMs: duration(env, 'ADMIN_STEP_UP_MAX_AGE', '5m'),
   };
   if (config.accessTokenTtlMs < 1_000) {
     throw new ConfigError('ACCESS_TOKEN_TTL', 'must be at least 1s');
