@@ -11,6 +11,7 @@ import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { Metrics } from '../../metrics/metrics';
 import { REDIS } from '../../redis/redis.module';
+import { SecurityEventBus } from '../../security-events/security-event.bus';
 import { SessionRepository } from '../repositories/session.repository';
 import { type LiveSession, LiveSessionCache } from './live-session.cache';
 import { MemoryRevocationStore } from './memory-revocation.store';
@@ -93,6 +94,7 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     private readonly clock: Clock,
     @Inject(REDIS) redis: Redis | null,
     private readonly metrics: Metrics,
+    private readonly securityEvents: SecurityEventBus,
   ) {
     this.shared = redis !== null;
     this.store = redis
@@ -135,6 +137,8 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     // The other instances forget them too within milliseconds; the shared store below is
     // what they read for a session they had not confirmed live.
     this.channel?.publish(sessionIds).catch(() => undefined);
+    // Every ending passes here after its commit: its security events are now deliverable.
+    this.securityEvents.announce();
     try {
       await this.store.markEnded(sessionIds, this.ttlMs);
     } catch (error) {

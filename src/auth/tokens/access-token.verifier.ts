@@ -75,6 +75,24 @@ export class AccessTokenVerifier {
     return claims;
   }
 
+  /**
+   * A service client's own token (client credentials): `client_id` = `sub`, no session. The
+   * client id, or `null` for anything else (a user's token, a SET, a logout token, a forgery).
+   */
+  verifyClientToken(token: string): string | null {
+    try {
+      const claims = this.verify(token, { requireSession: false });
+      return claims.client_id !== undefined &&
+        claims.sub === claims.client_id &&
+        !hasSession(claims)
+        ? claims.client_id
+        : null;
+    } catch (error) {
+      if (error instanceof DomainError) return null;
+      throw error;
+    }
+  }
+
   private verifyUncached(token: string, now: number): AccessTokenClaims {
     if (!COMPACT_JWS.test(token)) throw invalidToken('not a compact JWS');
     const header = parseHeader(token);
@@ -126,7 +144,9 @@ export class AccessTokenVerifier {
       throw invalidToken('claims');
     }
     if (iat > now + CLOCK_TOLERANCE_SECONDS) throw invalidToken('issued in the future');
-    if (exp - iat > Math.floor(this.config.accessTokenTtlMs / 1000)) {
+    const lifetimeMs =
+      claims.client_id === undefined ? this.config.accessTokenTtlMs : this.config.clientTokenTtlMs;
+    if (exp - iat > Math.floor(lifetimeMs / 1000)) {
       throw invalidToken('lifetime longer than this service issues');
     }
     return claims as AccessTokenClaims;
