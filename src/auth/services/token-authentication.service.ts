@@ -50,11 +50,11 @@ export class TokenAuthenticationService {
 
   async authenticate(token: string, options: AuthenticationOptions = {}): Promise<Authentication> {
     const claims = this.verifier.verify(token, { requireSession: false });
+    if (claims.client_id !== undefined) {
+      throw new DomainError('invalid_token', "A service client's token is not a user's");
+    }
     if (!hasSession(claims)) {
-      // A service client's own token, or a user token without `sid`: no user endpoint's.
-      if (options.allowEndedSession && claims.client_id === undefined) {
-        return { user: { ...userOf(claims), roles: [] }, claims };
-      }
+      if (options.allowEndedSession) return { user: { ...userOf(claims), roles: [] }, claims };
       throw new DomainError('session_required', 'Access token carries no session (sid)');
     }
     return { user: await this.sessionUser(claims, options), claims };
