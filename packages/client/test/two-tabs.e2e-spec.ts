@@ -1,19 +1,7 @@
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../../../test/utils/chromium';
 import { startClientPageServer, type ClientPageServer } from './utils/client-page-server';
 import { registerUser, startService, type ListeningService } from './utils/listening-service';
-
-/** Debian's Chromium; nothing is downloaded. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Harness {
   start(options: {
@@ -45,7 +33,7 @@ describe('AuthClient in Chromium: two tabs of one browser', () => {
   beforeAll(async () => {
     pages = await startClientPageServer();
     service = await startService({ env: { CORS_ORIGINS: pages.origin } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
