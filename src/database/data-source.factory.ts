@@ -7,9 +7,10 @@ import { SigningKey } from '../auth/entities/signing-key.entity';
 import { User } from '../auth/entities/user.entity';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { InitialSchema1764086400000 } from './migrations/1764086400000-initial-schema';
+import { NormalizedEmails1796134987208 } from './migrations/1796134987208-normalized-emails';
 
 export const ENTITIES = [User, Session, RefreshToken, AuditEvent, SigningKey];
-export const MIGRATIONS = [InitialSchema1764086400000];
+export const MIGRATIONS = [InitialSchema1764086400000, NormalizedEmails1796134987208];
 
 /** Any 64-bit number unique to this service: serialises migrations across instances. */
 const MIGRATION_LOCK_KEY = 7_201_338_815;

@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { IsText } from '../../common/validation/is-text.decorator';
 
 export class AdminLogoutDto {
   @ApiPropertyOptional({ maxLength: 500, example: 'Account reported compromised' })
   @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @IsText(500)
   reason?: string;
 }

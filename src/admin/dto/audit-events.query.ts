@@ -1,17 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import {
-  IsISO8601,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsISO8601, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsText } from '../../common/validation/is-text.decorator';
 
 /**
  * An RFC 3339 timestamp with its offset (`2026-11-24T18:40:00.000Z`), or a date alone (UTC
@@ -71,7 +62,6 @@ export class AuditEventsQuery {
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page (opaque)' })
   @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @IsText(200)
   cursor?: string;
 }

@@ -3,13 +3,16 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 export type AuditAction =
   | 'register'
   | 'login'
+  | 'refresh'
   | 'logout'
   | 'admin_logout'
   | 'session_revoked'
   | 'refresh_token_reused'
   | 'reauthenticate'
   | 'password_changed'
-  | 'session_expired';
+  | 'session_expired'
+  | 'token_introspection'
+  | 'token_revocation';
 
 export type AuditOutcome = 'success' | 'failure';
 

@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { type NormalizedEmail } from '../email/email-address';
 import { User } from '../entities/user.entity';
 
 @Injectable()
 export class UserRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  findByEmail(email: string): Promise<User | null> {
-    return this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('user')
-      .where('lower(user.email) = lower(:email)', { email })
-      .getOne();
+  /** Exact match on the stored form: folding happened in `normalizeEmail`, never in SQL. */
+  findByEmail(email: NormalizedEmail): Promise<User | null> {
+    return this.dataSource.getRepository(User).findOneBy({ email });
   }
 
   /** On every `GET /auth/me`: one indexed row, read without TypeORM's query building and hydration. */
@@ -28,9 +26,9 @@ export class UserRepository {
     return rows[0] ?? null;
   }
 
-  /** Inserts a user; `null` when the email is already taken (case-insensitively). */
+  /** Inserts a user; `null` when the (normalised) email is already taken. */
   async insertIfEmailFree(
-    user: Pick<User, 'email' | 'passwordHash' | 'roles' | 'createdAt'>,
+    user: Pick<User, 'passwordHash' | 'roles' | 'createdAt'> & { email: NormalizedEmail },
   ): Promise<User | null> {
     const rows: { id: string }[] = await this.dataSource.query(
       `INSERT INTO users (email, password_hash, roles, created_at, updated_at)
