@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'data/', 'eslint.config.mjs'] },
+  { ignores: ['dist/', 'packages/*/dist/', 'coverage/', 'data/', 'eslint.config.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
@@ -30,7 +30,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.ts'],
+    // The admin console runs in the browser, built by Vite with its own tsconfig.
+    files: ['admin-console/**/*.{ts,tsx,mts}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    files: [
+      'test/**/*.ts',
+      'src/**/*.spec.ts',
+      'bench/**/*.ts',
+      'packages/*/test/**/*.ts',
+      'examples/*/test/**/*.ts',
+    ],
     // supertest bodies are untyped JSON: tests read them directly and assert their shape.
     rules: {
       '@typescript-eslint/unbound-method': 'off',

@@ -4,6 +4,15 @@ const transform: Config['transform'] = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
 };
 
+/**
+ * The auth-client workspace is tested from its sources, and its testing entry point loads
+ * the service from `src` (its published form loads the service's compiled `dist`).
+ */
+const moduleNameMapper: Config['moduleNameMapper'] = {
+  '^@auth-service/auth-client$': '<rootDir>/packages/auth-client/src/index.ts',
+  '^@auth-service/auth-client/(core|testing)$': '<rootDir>/packages/auth-client/src/$1/index.ts',
+};
+
 const config: Config = {
   testTimeout: 30_000,
   projects: [
@@ -15,11 +24,20 @@ const config: Config = {
       transform,
     },
     {
+      displayName: 'auth-client',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/packages/auth-client/test/**/*.spec.ts'],
+      transform,
+      moduleNameMapper,
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       rootDir: '.',
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/examples/**/*.e2e-spec.ts'],
       transform,
+      moduleNameMapper,
       globalSetup: '<rootDir>/test/utils/global-setup.ts',
       globalTeardown: '<rootDir>/test/utils/global-teardown.ts',
     },

@@ -7,10 +7,18 @@ import { SigningKey } from '../auth/entities/signing-key.entity';
 import { User } from '../auth/entities/user.entity';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { InitialSchema1764086400000 } from './migrations/1764086400000-initial-schema';
+import { SecurityEvents1796134915358 } from './migrations/1796134915358-security-events';
+import { UserStatusAndAdminIndexes1796134980958 } from './migrations/1796134980958-user-status-and-admin-indexes';
 import { NormalizedEmails1796134987208 } from './migrations/1796134987208-normalized-emails';
+import { pgDriver } from './pg-driver';
 
 export const ENTITIES = [User, Session, RefreshToken, AuditEvent, SigningKey];
-export const MIGRATIONS = [InitialSchema1764086400000, NormalizedEmails1796134987208];
+export const MIGRATIONS = [
+  InitialSchema1764086400000,
+  SecurityEvents1796134915358,
+  UserStatusAndAdminIndexes1796134980958,
+  NormalizedEmails1796134987208,
+];
 
 /** Any 64-bit number unique to this service: serialises migrations across instances. */
 const MIGRATION_LOCK_KEY = 7_201_338_815;
@@ -44,6 +52,7 @@ export async function createDataSource(config: AppConfig): Promise<DataSource> {
   return new ServiceDataSource(
     {
       type: 'postgres',
+      driver: pgDriver,
       url: embedded?.url ?? config.databaseUrl,
       entities: ENTITIES,
       migrations: MIGRATIONS,

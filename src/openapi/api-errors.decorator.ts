@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, type ApiResponseOptions } from '@nestjs/swagger';
 import { ErrorResponse } from '../common/errors/error.response';
 
 const DESCRIPTIONS: Partial<Record<number, string>> = {
@@ -15,14 +15,11 @@ const DESCRIPTIONS: Partial<Record<number, string>> = {
   503: 'A dependency is unavailable; retry after Retry-After seconds',
 };
 
+/** One error status as OpenAPI describes it: the contract's error body. */
+export function errorResponse(status: number): ApiResponseOptions {
+  return { status, description: DESCRIPTIONS[status] ?? STATUS_CODES[status], type: ErrorResponse };
+}
+
 /** Documents the error statuses a route can answer, all with the contract's error body. */
 export const ApiErrors = (...statuses: number[]) =>
-  applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({
-        status,
-        description: DESCRIPTIONS[status] ?? STATUS_CODES[status],
-        type: ErrorResponse,
-      }),
-    ),
-  );
+  applyDecorators(...statuses.map((status) => ApiResponse(errorResponse(status))));

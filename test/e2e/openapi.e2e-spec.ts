@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import request from 'supertest';
 import { type App } from 'supertest/types';
 import { type OpenAPIV3 } from 'openapi-types';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 
-/** Every endpoint of ../shared/API.md, as OpenAPI writes paths. */
+/** Every endpoint of the contract (docs/), as OpenAPI writes paths. */
 const CONTRACT = [
   'POST /auth/register',
   'POST /auth/login',
@@ -28,6 +30,32 @@ const CONTRACT = [
 ];
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+const COMMITTED = join(__dirname, '..', '..', 'docs', 'openapi.json');
+
+/** JSON pointers where two documents differ (at most `limit`), so a drift names what changed. */
+function differences(served: unknown, committed: unknown, at = '', limit = 10): string[] {
+  if (JSON.stringify(served) === JSON.stringify(committed)) return [];
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null;
+  if (
+    !isObject(served) ||
+    !isObject(committed) ||
+    Array.isArray(served) !== Array.isArray(committed)
+  )
+    return [at || '/'];
+  const keys = [...new Set([...Object.keys(served), ...Object.keys(committed)])];
+  return keys
+    .flatMap((key) =>
+      differences(
+        served[key],
+        committed[key],
+        `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        limit,
+      ),
+    )
+    .slice(0, limit);
+}
 
 function operations(document: OpenAPIV3.Document): Map<string, OpenAPIV3.OperationObject> {
   const found = new Map<string, OpenAPIV3.OperationObject>();
@@ -67,6 +95,17 @@ describe('OpenAPI description', () => {
   });
   afterAll(() => t.close());
 
+  it('is the document committed as docs/openapi.json', () => {
+    const committed: unknown = JSON.parse(readFileSync(COMMITTED, 'utf8'));
+    const drift = differences(document, committed);
+    if (drift.length > 0) {
+      throw new Error(
+        `docs/openapi.json differs from what the app serves at ${drift.join(', ')}: ` +
+          'run `npm run openapi` and commit docs/openapi.json',
+      );
+    }
+  });
+
   it('is a valid OpenAPI 3 document', async () => {
     expect(document.openapi).toMatch(/^3\./);
     await expect(SwaggerParser.validate(structuredClone(document))).resolves.toBeDefined();
@@ -92,7 +131,7 @@ describe('OpenAPI description', () => {
       expect(ops.get(key)?.security).toEqual([{ serviceClient: [] }]);
     }
     for (const key of ['POST /auth/login', 'POST /auth/register', 'GET /health/live']) {
-      expect(ops.get(key)?.security ?? []).toEqual([]);
+      expect(ops.get(key)?.security).toEqual([]);
     }
   });
 

@@ -1,10 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
-import { IsText } from '../../common/validation/is-text.decorator';
+import { IsReason } from './free-text.decorator';
 
+/** An optional reason, kept on the audit event (global logout, ending one session). */
 export class AdminLogoutDto {
   @ApiPropertyOptional({ maxLength: 500, example: 'Account reported compromised' })
   @IsOptional()
-  @IsText(500)
+  @IsReason()
   reason?: string;
 }

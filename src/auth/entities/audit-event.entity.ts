@@ -12,7 +12,12 @@ export type AuditAction =
   | 'password_changed'
   | 'session_expired'
   | 'token_introspection'
-  | 'token_revocation';
+  | 'token_revocation'
+  | 'admin_session_revoked'
+  | 'user_suspended'
+  | 'user_reactivated'
+  | 'admin_revoke_all'
+  | 'audit_retention';
 
 export type AuditOutcome = 'success' | 'failure';
 

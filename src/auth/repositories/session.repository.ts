@@ -1,15 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import {
+  describeEnding,
+  sessionRevokedOutboxSql,
+} from '../../security-events/security-event-outbox.sql';
 import { type NewAuditEvent } from './audit-event.repository';
 import { Session, type SessionEndReason } from '../entities/session.entity';
 
-/** Which of a user's live sessions to end, relative to the session `sessionId`. */
-export type SessionSelection = 'all' | 'only' | 'all-but';
+/**
+ * Which live sessions to end: a user's, relative to the session `sessionId`, or (`started-before`)
+ * the oldest `limit` sessions of any user started before `startedBefore`, one batch of a sweep.
+ */
+export type SessionSelection = 'all' | 'only' | 'all-but' | 'started-before';
 
 export interface EndSessionsCommand {
-  userId: string;
+  /** Required unless the selection is `started-before`. */
+  userId?: string;
   sessionId?: string;
   selection: SessionSelection;
+  /** For `started-before`: the instant and the batch size. */
+  startedBefore?: Date;
+  limit?: number;
   reason: SessionEndReason;
   at: Date;
   /** When set, nothing is ended unless `sessionId` is itself still live (idempotent logout). */
@@ -18,6 +29,10 @@ export interface EndSessionsCommand {
   audit?: NewAuditEvent;
   /** `ended`: write the audit event only if a session was ended (default: always). */
   auditWhen?: 'always' | 'ended';
+  /** One audit row per ended session (its user as subject, its id as session) instead of one row. */
+  auditEach?: boolean;
+  /** A password change: the same statement also records the user's `credential-change` event. */
+  credentialChange?: boolean;
 }
 
 @Injectable()
@@ -54,7 +69,9 @@ export class SessionRepository {
   /**
    * Ends the selected live sessions of a user, revokes their refresh tokens and clears their
    * state (reauthentication included) in ONE statement, whatever the number of sessions; the
-   * optional audit event is inserted by the same statement. Returns the ids of the ended sessions.
+   * optional audit event is inserted by the same statement, and so is one security event per
+   * ended session (with its deliveries to the receivers, issue 10). Returns the ids of the
+   * ended sessions.
    */
   async endSessions(
     command: EndSessionsCommand,
@@ -64,8 +81,20 @@ export class SessionRepository {
     const params: unknown[] = [];
     const bind = (value: unknown): string => `$${params.push(value)}`;
 
-    const filters = [`user_id = ${bind(userId)}`, 'ended_at IS NULL'];
-    if (selection !== 'all' || command.requireLiveSession) {
+    const filters = ['ended_at IS NULL'];
+    if (selection === 'started-before') {
+      if (!command.startedBefore || !command.limit)
+        throw new Error('endSessions: "started-before" needs startedBefore and limit');
+      // Oldest first through `sessions_live_created_idx`; each batch is the next slice.
+      filters.push(
+        `id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND created_at < ${bind(command.startedBefore)}
+                ORDER BY created_at, id LIMIT ${bind(command.limit)})`,
+      );
+    } else {
+      if (!userId) throw new Error(`endSessions: selection "${selection}" needs a user id`);
+      filters.unshift(`user_id = ${bind(userId)}`);
+    }
+    if (selection === 'only' || selection === 'all-but' || command.requireLiveSession) {
       if (!sessionId) throw new Error(`endSessions: selection "${selection}" needs a session id`);
       const session = bind(sessionId);
       if (selection === 'only') filters.push(`id = ${session}`);
@@ -88,8 +117,8 @@ export class SessionRepository {
               [audit.action, 'text'],
               [audit.outcome, 'text'],
               [audit.actorUserId, 'uuid'],
-              [audit.subjectUserId, 'uuid'],
-              [audit.sessionId, 'uuid'],
+              command.auditEach ? 'ended.user_id' : [audit.subjectUserId, 'uuid'],
+              command.auditEach ? 'ended.id' : [audit.sessionId, 'uuid'],
               [audit.scope, 'text'],
               [audit.reason, 'text'],
               [audit.ipAddress, 'text'],
@@ -97,11 +126,33 @@ export class SessionRepository {
               [audit.requestId, 'text'],
             ] as const
           )
-            .map(([value, type]) => `${bind(value)}::${type}`)
+            .map((column) =>
+              typeof column === 'string' ? column : `${bind(column[0])}::${column[1]}`,
+            )
             .join(', ')}
-          ${command.auditWhen === 'ended' ? 'WHERE EXISTS (SELECT 1 FROM ended)' : ''}
+          ${command.auditEach ? 'FROM ended' : ''}
+          ${command.auditWhen === 'ended' && !command.auditEach ? 'WHERE EXISTS (SELECT 1 FROM ended)' : ''}
         )`
       : '';
+    const description = describeEnding(
+      reason,
+      audit?.actorUserId ? audit.actorUserId === userId : null,
+    );
+    const requestId = `${bind(audit?.requestId ?? null)}::text`;
+    const outbox = sessionRevokedOutboxSql(
+      'ended',
+      {
+        occurredAt: `${endedAt}::timestamptz`,
+        userId: 'ended.user_id',
+        sessionId: 'ended.id',
+        initiatingEntity: `${bind(description.initiatingEntity)}::text`,
+        reason: `${bind(description.reason)}::text`,
+        requestId,
+      },
+      command.credentialChange
+        ? { occurredAt: `${endedAt}::timestamptz`, userId: `${bind(userId)}::uuid`, requestId }
+        : undefined,
+    );
     // `seen` reads the sessions as of the statement's snapshot; `ended` returns them as updated,
     // after waiting for any refresh that held them. A refresh that committed in between
     // moved `last_active_at` and inserted a refresh token this statement cannot see.
@@ -111,11 +162,11 @@ export class SessionRepository {
        ), ended AS (
          UPDATE sessions SET ended_at = ${endedAt}, end_reason = ${bind(reason)}, reauthenticated_at = NULL
          WHERE ${filters.join(' AND ')}
-         RETURNING id, last_active_at
+         RETURNING id, user_id, last_active_at
        ), revoked AS (
          UPDATE refresh_tokens SET revoked_at = ${endedAt}
          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL
-       )${auditInsert}
+       )${auditInsert}${outbox}
        SELECT ended.id, ended.last_active_at IS DISTINCT FROM seen.last_active_at AS raced
        FROM ended LEFT JOIN seen ON seen.id = ended.id`,
       params,
@@ -147,6 +198,8 @@ export class SessionRepository {
    * not deleted: a late replay of a retired token is still recognised.
    */
   async endExpiredBatch(now: Date, idleBefore: Date, batchSize: number): Promise<string[]> {
+    const expired = describeEnding('expired', null);
+    const idle = describeEnding('idle', null);
     const rows: { id: string }[] = await this.dataSource.query(
       `WITH due AS (
          SELECT id FROM sessions
@@ -165,9 +218,16 @@ export class SessionRepository {
        ), audit AS (
          INSERT INTO audit_events (occurred_at, action, outcome, actor_user_id, subject_user_id, session_id, reason)
          SELECT $1, 'session_expired', 'success', NULL, user_id, id, end_reason FROM ended
-       )
+       )${sessionRevokedOutboxSql('ended', {
+         occurredAt: '$1::timestamptz',
+         userId: 'ended.user_id',
+         sessionId: 'ended.id',
+         initiatingEntity: `'${expired.initiatingEntity}'`,
+         reason: `CASE ended.end_reason WHEN 'expired' THEN $4 ELSE $5 END`,
+         requestId: 'NULL::text',
+       })}
        SELECT id FROM ended`,
-      [now, idleBefore, batchSize],
+      [now, idleBefore, batchSize, expired.reason, idle.reason],
     );
     return rows.map((row) => row.id);
   }
@@ -188,6 +248,15 @@ export class SessionRepository {
 
   async markReauthenticated(manager: EntityManager, id: string, at: Date): Promise<void> {
     await manager.getRepository(Session).update({ id }, { reauthenticatedAt: at });
+  }
+
+  /** The user a live session belongs to; `null` when there is no such live session. */
+  async findLiveOwner(id: string): Promise<string | null> {
+    const rows: { userId: string }[] = await this.dataSource.query(
+      'SELECT user_id AS "userId" FROM sessions WHERE id = $1 AND ended_at IS NULL',
+      [id],
+    );
+    return rows[0]?.userId ?? null;
   }
 
   /** Ids of sessions that ended after `since`: the revocation store is refilled from these. */

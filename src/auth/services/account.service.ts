@@ -124,6 +124,7 @@ export class AccountService {
           selection: 'all-but',
           reason: 'password_changed',
           at,
+          credentialChange: true,
           audit: this.audit.event({
             action: 'logout',
             outcome: 'success',

@@ -28,6 +28,14 @@ export interface RegisteredUser {
   createdAt: Date;
 }
 
+const accountSuspended = (userId: string) =>
+  new DomainError(
+    'account_suspended',
+    'This account is suspended; contact an administrator',
+    {},
+    { userId },
+  );
+
 /** Registration, password login and refresh: everything that hands out a token pair. */
 @Injectable()
 export class AuthService {
@@ -80,8 +88,14 @@ export class AuthService {
       );
     }
     await attempt.succeeded();
+    // Only after the password checked out: a suspension is never revealed to a guesser.
+    if (user.status !== 'active') throw accountSuspended(user.id);
     const now = this.clock.now();
     const started = await this.dataSource.transaction(async (manager) => {
+      // Read again under a share lock: a suspension committing meanwhile either waits for this
+      // session (and ends it) or is seen here.
+      if ((await this.users.lockStatus(manager, user.id)) !== 'active')
+        throw accountSuspended(user.id);
       const session = await this.sessions.start(manager, user, client, now);
       await this.audit.recordWith(manager, {
         action: 'login',

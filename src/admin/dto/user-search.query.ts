@@ -1,0 +1,27 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsText } from '../../common/validation/is-text.decorator';
+
+export class UserSearchQuery {
+  @ApiPropertyOptional({
+    description: 'An email prefix (case-insensitive) or a user id; empty lists every user',
+    example: 'ada@',
+  })
+  @IsOptional()
+  @IsText(254)
+  query?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page (opaque)' })
+  @IsOptional()
+  @IsText(1200)
+  cursor?: string;
+}
