@@ -458,7 +458,17 @@ describe('fault injection', () => {
           .expect(200),
       );
       record('redis down: login', loggedIn.ms);
-      expectRateLimitHeaders(loggedIn.value);
+      // Failed logins are counted in this instance meanwhile: the 11th attempt is refused.
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        await request(serverA)
+          .post('/auth/login')
+          .send({ email: live.email, password: 'wrong password' })
+          .expect(401);
+      }
+      const loginRefused = await request(serverA)
+        .post('/auth/login')
+        .send({ email: live.email, password: live.password });
+      expectContractError(loginRefused, 429, 'rate_limited');
 
       // Logout limits degrade to this instance's counters: 20 pass, the 21st is refused.
       for (let attempt = 1; attempt <= 20; attempt++) {
