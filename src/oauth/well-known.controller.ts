@@ -3,9 +3,9 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Header } from '@nestjs/common';
 import { DiscoveryResponse } from './dto/discovery.response';
 import { JwksResponse } from './dto/jwks.response';
+import { requirePublicBaseUrl } from './public-base-url';
 import { AppConfig } from '../config/app-config';
 import { Public } from '../common/decorators/public.decorator';
-import { DomainError } from '../common/errors/domain.error';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { SIGNING_ALGORITHM, SigningKeyService } from '../auth/services/signing-key.service';
 
@@ -54,15 +54,7 @@ export class WellKnownController {
   @ApiErrors(404)
   @Header('Cache-Control', 'public, max-age=300')
   discovery(): Record<string, unknown> {
-    const base = this.config.publicBaseUrl;
-    // Never from the request's Host or X-Forwarded-*: a forged header would put another JWKS
-    // into a document that consumers and shared caches keep for five minutes.
-    if (base === undefined) {
-      throw new DomainError(
-        'not_found',
-        'Discovery is not served: the service has no configured public URL (PUBLIC_URL)',
-      );
-    }
+    const base = requirePublicBaseUrl(this.config);
     return {
       issuer: this.config.jwtIssuer,
       jwks_uri: `${base}/.well-known/jwks.json`,

@@ -76,11 +76,10 @@ export class AuthClient {
     };
     this.lock = refreshLock(`${name}:refresh`, options.crossTabLock ?? true);
     this.tokens = this.store.load();
-    this.anonymous = createClient<paths>({ baseUrl: options.baseUrl, fetch: (r) => this.send(r) });
-    this.api = createClient<paths>({
-      baseUrl: options.baseUrl,
-      fetch: (request) => this.authorizedFetch(request),
-    });
+    // Tokens travel in headers only: never send or store cookies, never cache an answer.
+    const init = { baseUrl: options.baseUrl, credentials: 'omit', cache: 'no-store' } as const;
+    this.anonymous = createClient<paths>({ ...init, fetch: (r) => this.send(r) });
+    this.api = createClient<paths>({ ...init, fetch: (r) => this.authorizedFetch(r) });
     this.channel = openTabChannel(name, (message) => this.onTabMessage(message));
     if (this.tokens === null) this.channel.post({ type: 'sync-request' });
   }
@@ -123,6 +122,29 @@ export class AuthClient {
     return this.isExpiring(tokens)
       ? (await this.refreshFrom(tokens)).accessToken
       : tokens.accessToken;
+  }
+
+  /**
+   * Proves the password again (step-up): the session's access token is replaced by one with a
+   * fresh `auth_time`, here and in every tab; the refresh token is unchanged.
+   */
+  async reauthenticate(password: string): Promise<void> {
+    const { data, error, response } = await this.api.POST('/auth/reauthenticate', {
+      body: { password },
+    });
+    if (!data) throw this.failure(response, error);
+    const tokens = this.current();
+    if (tokens === null) throw notSignedIn();
+    const now = this.now();
+    this.adopt(
+      {
+        ...tokens,
+        accessToken: data.accessToken,
+        expiresAt: now + data.expiresIn * 1000,
+        receivedAt: now,
+      },
+      true,
+    );
   }
 
   /** Rotates the refresh token now (normally the client does it when needed). */
@@ -183,9 +205,10 @@ export class AuthClient {
     if (tokens === null) throw notSignedIn();
     const used = this.isExpiring(tokens) ? await this.refreshFrom(tokens) : tokens;
     const response = await this.send(withBearer(request, used.accessToken));
-    if (response.status !== 401 || this.tokens === null) return response;
-    // Refused though fresh by this clock (a skewed clock, a key rotation): one refresh, one retry.
-    // If the session has ended, the refresh is refused too and the client signs out.
+    if (!refusedToken(response) || this.tokens === null) return response;
+    // The token was refused though fresh by this clock (a skewed clock, a key rotation): one
+    // refresh, one retry. If the session has ended, the refresh is refused too and the client
+    // signs out. (A wrong password on a fine token is a 401 too, without `invalid_token`.)
     let renewed: TokenSet;
     try {
       renewed = await this.refreshFrom(used);
@@ -327,6 +350,14 @@ export class AuthClient {
   private failure(response: Response, body: unknown): AuthClientError {
     return errorFromResponse(response, body, retryAfterSeconds(response, this.now()));
   }
+}
+
+/** RFC 6750: a refused bearer token is answered `WWW-Authenticate: Bearer error="invalid_token"`. */
+function refusedToken(response: Response): boolean {
+  return (
+    response.status === 401 &&
+    /error="invalid_token"/.test(response.headers.get('WWW-Authenticate') ?? '')
+  );
 }
 
 function withBearer(request: Request, accessToken: string): Request {

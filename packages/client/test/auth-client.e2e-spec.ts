@@ -51,6 +51,38 @@ describe('AuthClient against the real service', () => {
     expect(data).toMatchObject({ email: user.email, sessionId: auth.sessionId });
   });
 
+  it('reauthenticates: a fresh auth_time for the same session, shared with the other tabs', async () => {
+    const user = await registerUser(service.baseUrl);
+    const name = channelName();
+    const sent = recordingFetch();
+    const auth = client({ name, fetch: sent.fetch });
+    await auth.login(user.email, user.password);
+    const other = client({ name });
+    await new Promise<void>((resolve) => other.onChange(() => resolve()));
+    const authTime = (token: string) =>
+      (
+        JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
+          auth_time: number;
+        }
+      ).auth_time;
+    const before = await auth.accessToken();
+    service.clock.advance(60_000);
+    const shared = new Promise<void>((resolve) => other.onChange(() => resolve()));
+
+    await auth.reauthenticate(user.password);
+
+    await shared;
+    const after = await auth.accessToken();
+    expect(authTime(after)).toBeGreaterThan(authTime(before));
+    expect(await other.accessToken()).toBe(after);
+    await expect(auth.reauthenticate('not the password')).rejects.toMatchObject({
+      code: 'invalid_credentials',
+    });
+    expect(auth.sessionId).not.toBeNull();
+    // A wrong password is a 401 on a good token: no refresh, no second password attempt.
+    expect(sent.paths).toEqual(['/auth/login', '/auth/reauthenticate', '/auth/reauthenticate']);
+  });
+
   it('refuses a wrong password with the service code and stays signed out', async () => {
     const user = await registerUser(service.baseUrl);
     const auth = client({ name: channelName() });

@@ -111,6 +111,34 @@ describe('AuthClient', () => {
     expect(auth.user).toBeNull();
   });
 
+  it('a token refused as invalid_token gets one refresh and one retry', async () => {
+    const sent: string[] = [];
+    const pair = {
+      tokenType: 'Bearer',
+      expiresIn: 900,
+      sessionId: 'session-1',
+      user: signedIn(0).user,
+    };
+    const auth = client((request) => {
+      const path = new URL(request.url).pathname;
+      sent.push(`${path} ${request.headers.get('Authorization') ?? ''}`.trim());
+      if (path === '/auth/refresh')
+        return json(200, { ...pair, accessToken: 'access-2', refreshToken: 'refresh-2' });
+      if (request.headers.get('Authorization') === 'Bearer access-1')
+        return json(
+          401,
+          { code: 'invalid_token' },
+          { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+        );
+      return json(200, { id: 'user-1', email: 'a@example.com', roles: [], sessionId: 'session-1' });
+    }, signedIn(0));
+
+    const { response } = await auth.api.GET('/auth/me');
+
+    expect(response.status).toBe(200);
+    expect(sent).toEqual(['/auth/me Bearer access-1', '/auth/refresh', '/auth/me Bearer access-2']);
+  });
+
   it('keeps its tokens when a refresh is rate limited, and says how long to wait', async () => {
     const auth = client(
       () => json(429, { code: 'rate_limited', message: 'slow down' }, { 'Retry-After': '120' }),

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'reauthenticate'
   | 'password_changed'
   | 'session_expired'
+  | 'client_token'
   | 'token_introspection'
   | 'token_revocation'
   | 'admin_session_revoked'
