@@ -503,7 +503,7 @@ async function main(): Promise<void> {
   onCleanUp(() => db.end());
 
   // One real user through the API; its login gives the read run a genuine service token.
-  const credentials = { email: 'bench@example.com', password: 'bench-password-1' };
+  const credentials = { email: 'bench@example.com', password: 'quiet-harbor-lantern-47' };
   const registered = await call<{ id: string }>(serviceUrl, 'POST', '/auth/register', 201, {
     body: credentials,
   });
