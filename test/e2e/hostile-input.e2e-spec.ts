@@ -21,7 +21,7 @@ const CLIENT = { id: 'fuzz', secret: 'fuzz-secret-0123456789' };
 
 type Auth = 'user' | 'admin' | 'client' | 'none';
 interface RouteSpec {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: string;
   auth: Auth;
 }
@@ -42,6 +42,17 @@ const ROUTES: readonly RouteSpec[] = [
   { method: 'get', path: '/admin/audit-events', auth: 'admin' },
   { method: 'post', path: '/oauth/introspect', auth: 'client' },
   { method: 'post', path: '/oauth/revoke', auth: 'client' },
+  { method: 'post', path: '/oauth/token', auth: 'client' },
+  { method: 'get', path: '/.well-known/ssf-configuration', auth: 'none' },
+  { method: 'post', path: '/ssf/streams', auth: 'client' },
+  { method: 'get', path: '/ssf/streams', auth: 'client' },
+  { method: 'patch', path: '/ssf/streams', auth: 'client' },
+  { method: 'put', path: '/ssf/streams', auth: 'client' },
+  { method: 'delete', path: '/ssf/streams', auth: 'client' },
+  { method: 'get', path: '/ssf/streams/status', auth: 'client' },
+  { method: 'post', path: '/ssf/streams/status', auth: 'client' },
+  { method: 'post', path: '/ssf/streams/verify', auth: 'client' },
+  { method: 'post', path: '/ssf/poll/:streamId', auth: 'client' },
   { method: 'get', path: '/.well-known/jwks.json', auth: 'none' },
   { method: 'get', path: '/.well-known/openid-configuration', auth: 'none' },
   { method: 'get', path: '/health/live', auth: 'none' },

@@ -107,7 +107,7 @@ describe('TLS to PostgreSQL (sslmode in DATABASE_URL) and to Redis (rediss://)',
       env: { REDIS_URL: redisUrl(), REDIS_TLS_CA_FILE: certificates.otherCaFile },
     });
     try {
-      const ready = await request(testApp.app.getHttpServer() as App).get('/health/ready');
+      const ready = await request(testApp.app.getHttpServer()).get('/health/ready');
       expect(ready.status).toBe(503);
       expect((ready.body as { message: string }).message).toMatch(/redis/);
       expect((ready.body as { message: string }).message).not.toMatch(/database/);
