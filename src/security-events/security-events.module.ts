@@ -10,7 +10,9 @@ import { DeliveryRepository } from './repositories/delivery.repository';
 import { StreamRepository } from './repositories/stream.repository';
 import { SecurityEventBusModule } from './security-event-bus.module';
 import { PollService } from './services/poll.service';
+import { PushDeliveryWorker } from './services/push-delivery.worker';
 import { PushEndpointPolicy } from './services/push-endpoint.policy';
+import { SecurityEventRetentionJob } from './services/security-event-retention.job';
 import { SecurityEventTokenService } from './services/security-event-token.service';
 import { StreamService } from './services/stream.service';
 
@@ -28,6 +30,8 @@ import { StreamService } from './services/stream.service';
     PushEndpointPolicy,
     StreamService,
     PollService,
+    PushDeliveryWorker,
+    SecurityEventRetentionJob,
     ServiceClientGuard,
     ReceiverGuard,
   ],

@@ -18,7 +18,9 @@ import { type SignedInUser, type TokenSet, tokenSetFrom } from './token-set.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
 
 type Listener = (tokens: TokenSet | null) => void;
+/** Someone waiting for a newer pair of one session: resolved with it, or null (gave up, failed). */
 type Waiter = {
+  sessionId: string;
   accepts: (tokens: TokenSet) => boolean;
   resolve: (tokens: TokenSet | null) => void;
 };
@@ -226,27 +228,43 @@ export class AuthClient {
   private refreshFrom(stale: TokenSet): Promise<TokenSet> {
     if (this.refreshing) return this.refreshing;
     const generation = this.generation;
-    const run = this.lock.run(async () => {
+    const run = this.lock.run(async (waited) => {
       this.adoptStored();
       const current = this.tokens;
       if (current === null || generation !== this.generation) throw notSignedIn();
       if (current.refreshToken !== stale.refreshToken) return current;
-      const { data, error, response } = await this.anonymous.POST('/auth/refresh', {
-        body: { refreshToken: current.refreshToken },
-      });
+      // Another tab held the lock: it has refreshed, and its pair (or its failure) is on the way.
+      const theirs = waited ? await this.waitForNewer(current) : null;
+      if (theirs) return theirs;
       if (generation !== this.generation) throw notSignedIn();
-      if (data) return this.adopt(tokenSetFrom(data, this.now()), true);
-      if (response.status === 409) return this.takeWinnersTokens(current);
-      const failure = this.failure(response, error);
-      // The service refused the session (ended, expired, reused): it is over in every tab.
-      if (response.status === 401) this.signOut(current.sessionId, true);
-      throw failure;
+      try {
+        return await this.rotate(current, generation);
+      } catch (error) {
+        if (this.tokens?.sessionId === current.sessionId) {
+          this.channel.post({ type: 'refresh-failed', sessionId: current.sessionId });
+        }
+        throw error;
+      }
     });
     const shared = run.finally(() => {
       if (this.refreshing === shared) this.refreshing = null;
     });
     this.refreshing = shared;
     return shared;
+  }
+
+  /** Presents the refresh token to the service. */
+  private async rotate(current: TokenSet, generation: number): Promise<TokenSet> {
+    const { data, error, response } = await this.anonymous.POST('/auth/refresh', {
+      body: { refreshToken: current.refreshToken },
+    });
+    if (generation !== this.generation) throw notSignedIn();
+    if (data) return this.adopt(tokenSetFrom(data, this.now()), true);
+    if (response.status === 409) return this.takeWinnersTokens(current);
+    const failure = this.failure(response, error);
+    // The service refused the session (ended, expired, reused): it is over in every tab.
+    if (response.status === 401) this.signOut(current.sessionId, true);
+    throw failure;
   }
 
   /**
@@ -257,10 +275,7 @@ export class AuthClient {
    * never arrives, this client alone signs out.
    */
   private async takeWinnersTokens(loser: TokenSet): Promise<TokenSet> {
-    const winner = await this.waitForTokens(
-      (tokens) =>
-        tokens.sessionId === loser.sessionId && tokens.refreshToken !== loser.refreshToken,
-    );
+    const winner = await this.waitForNewer(loser);
     if (winner) return winner;
     this.signOut(loser.sessionId, false);
     throw new AuthClientError(
@@ -270,11 +285,15 @@ export class AuthClient {
     );
   }
 
-  private waitForTokens(accepts: (tokens: TokenSet) => boolean): Promise<TokenSet | null> {
+  /** A pair of the same session newer than `stale`, from another tab; null if none comes in time. */
+  private waitForNewer(stale: TokenSet): Promise<TokenSet | null> {
+    const accepts = (tokens: TokenSet) =>
+      tokens.sessionId === stale.sessionId && tokens.refreshToken !== stale.refreshToken;
     this.adoptStored();
     if (this.tokens && accepts(this.tokens)) return Promise.resolve(this.tokens);
     return new Promise((resolve) => {
       const waiter: Waiter = {
+        sessionId: stale.sessionId,
         accepts,
         resolve: (tokens) => {
           clearTimeout(timer);
@@ -305,6 +324,10 @@ export class AuthClient {
       case 'signed-out':
         this.endedSessions.add(message.sessionId);
         if (this.tokens?.sessionId === message.sessionId) this.signOut(message.sessionId, false);
+        return;
+      case 'refresh-failed':
+        for (const waiter of [...this.waiters])
+          if (waiter.sessionId === message.sessionId) waiter.resolve(null);
         return;
       case 'sync-request':
         if (this.tokens) this.channel.post({ type: 'tokens', tokens: this.tokens });
@@ -344,6 +367,8 @@ export class AuthClient {
     this.tokens = null;
     this.store.save(null);
     if (broadcast) this.channel.post({ type: 'signed-out', sessionId });
+    for (const waiter of [...this.waiters])
+      if (waiter.sessionId === sessionId) waiter.resolve(null);
     for (const listener of this.listeners) listener(null);
   }
 

@@ -4,6 +4,8 @@ import { isTokenSet, type TokenSet } from './token-set.js';
 export type TabMessage =
   /** A pair from a login or a refresh: the newest pair wins. */
   | { type: 'tokens'; tokens: TokenSet }
+  /** A refresh of this session failed here without ending it: whoever waited may try itself. */
+  | { type: 'refresh-failed'; sessionId: string }
   /** This session ended here (logout, or the service refused it): forget it everywhere. */
   | { type: 'signed-out'; sessionId: string }
   /** A client that just started and holds nothing asks the others for their pair. */
@@ -21,6 +23,7 @@ function isTabMessage(value: unknown): value is TabMessage {
     case 'tokens':
       return isTokenSet(message.tokens);
     case 'signed-out':
+    case 'refresh-failed':
       return typeof message.sessionId === 'string';
     case 'sync-request':
       return true;

@@ -139,21 +139,27 @@ describe('AuthClient against the real service', () => {
     expect((await first.api.GET('/auth/me')).response.status).toBe(200);
   });
 
-  it('with a shared store and the lock, only one refresh reaches the service', async () => {
+  it.each([
+    ['its own store, the pair arriving over the channel', false],
+    ['a shared store', true],
+  ])('with the lock and %s, only one refresh reaches the service', async (_, shareStore) => {
     const user = await registerUser(service.baseUrl);
     const name = channelName();
     const clock = new ClientClock();
     const sent = recordingFetch();
-    const store = memoryTokenStore();
-    const first = client({ name, store, now: clock.now, fetch: sent.fetch });
-    const second = client({ name, store, now: clock.now, fetch: sent.fetch });
+    const shared = memoryTokenStore();
+    const store = () => (shareStore ? shared : memoryTokenStore());
+    const first = client({ name, store: store(), now: clock.now, fetch: sent.fetch });
     await first.login(user.email, user.password);
+    const second = client({ name, store: store(), now: clock.now, fetch: sent.fetch });
+    await second.accessToken().catch(() => new Promise((resolve) => second.onChange(resolve)));
 
     clock.nearExpiry();
     const [a, b] = await Promise.all([first.api.GET('/auth/me'), second.api.GET('/auth/me')]);
 
     expect([a.response.status, b.response.status]).toEqual([200, 200]);
     expect(sent.count('/auth/refresh')).toBe(1);
+    expect(await second.accessToken()).toBe(await first.accessToken());
   });
 
   it('logout ends the session at the service and signs out every client of the channel', async () => {

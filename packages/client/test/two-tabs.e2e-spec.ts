@@ -1,19 +1,7 @@
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../../../test/utils/chromium';
 import { startClientPageServer, type ClientPageServer } from './utils/client-page-server';
 import { registerUser, startService, type ListeningService } from './utils/listening-service';
-
-/** Debian's Chromium; nothing is downloaded. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Harness {
   start(options: {
@@ -45,7 +33,7 @@ describe('AuthClient in Chromium: two tabs of one browser', () => {
   beforeAll(async () => {
     pages = await startClientPageServer();
     service = await startService({ env: { CORS_ORIGINS: pages.origin } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -116,17 +104,23 @@ describe('AuthClient in Chromium: two tabs of one browser', () => {
     expect(await liveSessions(tabs[1])).toHaveLength(1);
   }
 
-  it('with Web Locks, one tab refreshes while the other waits and takes its pair', async () => {
-    const tabs = await twoSignedInTabs({ crossTabLock: true, localStorage: true });
+  it.each([
+    ['in memory, the pair arriving over BroadcastChannel', false],
+    ['in localStorage', true],
+  ])(
+    'with Web Locks and tokens %s, one tab refreshes and the other takes its pair',
+    async (_, localStorage) => {
+      const tabs = await twoSignedInTabs({ crossTabLock: true, localStorage });
 
-    const results = await refreshTogether(tabs);
+      const results = await refreshTogether(tabs);
 
-    expect(results.map((result) => result.status)).toEqual([200, 200]);
-    expect(results[1].sessionId).toBe(results[0].sessionId);
-    // Inside the lock the second tab finds the pair the first stored: no second refresh at all.
-    expect(refreshes).toEqual([{ status: 200 }]);
-    await expectBothSignedInOnOneSession(tabs);
-  });
+      expect(results.map((result) => result.status)).toEqual([200, 200]);
+      expect(results[1].sessionId).toBe(results[0].sessionId);
+      // The second tab waited on the lock, then took the first one's pair: no second refresh.
+      expect(refreshes).toEqual([{ status: 200 }]);
+      await expectBothSignedInOnOneSession(tabs);
+    },
+  );
 
   it('without Web Locks, both refreshes reach the service together; the loser takes the winner’s pair', async () => {
     const tabs = await twoSignedInTabs({ crossTabLock: false, localStorage: false });

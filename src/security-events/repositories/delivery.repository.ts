@@ -77,7 +77,7 @@ export class DeliveryRepository {
   async markDelivered(
     streamId: string,
     jtis: readonly string[],
-    errors: readonly string[],
+    errors: readonly (string | null)[],
     now: Date,
   ): Promise<void> {
     if (jtis.length === 0) return;

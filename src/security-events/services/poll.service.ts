@@ -3,6 +3,7 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { DomainError } from '../../common/errors/domain.error';
+import { Metrics } from '../../metrics/metrics';
 import { DeliveryRepository } from '../repositories/delivery.repository';
 import { SecurityEventBus } from '../security-event.bus';
 import { POLL_METHOD, type Stream } from '../stream';
@@ -45,6 +46,7 @@ export class PollService implements OnApplicationShutdown {
     private readonly clock: Clock,
     private readonly deliveries: DeliveryRepository,
     private readonly tokens: SecurityEventTokenService,
+    private readonly metrics: Metrics,
     bus: SecurityEventBus,
   ) {
     bus.subscribe(() => {
@@ -127,12 +129,16 @@ export class PollService implements OnApplicationShutdown {
       ]),
     );
     const all = [...known];
-    await this.deliveries.markDelivered(
-      stream.id,
-      all,
-      all.map((jti) => errorOf.get(jti.toLowerCase()) ?? null) as string[],
-      this.clock.now(),
+    const outcomes = all.map((jti) => errorOf.get(jti.toLowerCase()) ?? null);
+    await this.deliveries.markDelivered(stream.id, all, outcomes, this.clock.now());
+    const refused = outcomes.filter((outcome) => outcome !== null).length;
+    this.metrics.securityEventDeliveries.inc(
+      { method: 'poll', outcome: 'delivered' },
+      all.length - refused,
     );
+    if (refused > 0) {
+      this.metrics.securityEventDeliveries.inc({ method: 'poll', outcome: 'refused' }, refused);
+    }
   }
 
   private async take(stream: Stream, max: number): Promise<Record<string, string>> {
