@@ -22,8 +22,10 @@ export interface RunningConsumer {
 }
 
 export async function startConsumer(
-  harness: AuthServiceHarness,
+  harness: Pick<AuthServiceHarness, 'clientOptions'>,
   options: Partial<AuthClientModuleOptions> = {},
+  /** Listen on this port (push delivery needs a reachable endpoint); in-process otherwise. */
+  port?: number,
 ): Promise<RunningConsumer> {
   const events: ReceivedSecurityEvent[] = [];
   const moduleRef = await Test.createTestingModule({
@@ -38,7 +40,8 @@ export async function startConsumer(
     ],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error'] });
-  await app.init();
+  if (port === undefined) await app.init();
+  else await app.listen(port, '127.0.0.1');
   return {
     app,
     client: app.get(AuthClient),
