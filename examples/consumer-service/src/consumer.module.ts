@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AuthClientModule, type AuthClientModuleOptions } from '@auth-service/auth-client';
+import { HealthController } from './health.controller';
 import { OrdersController } from './orders.controller';
 
 /** The whole consuming service: its API, and the auth client that guards it. */
@@ -9,7 +10,7 @@ export class ConsumerModule {
     return {
       module: ConsumerModule,
       imports: [AuthClientModule.forRoot(auth)],
-      controllers: [OrdersController],
+      controllers: [OrdersController, HealthController],
     };
   }
 }

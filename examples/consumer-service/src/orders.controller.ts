@@ -1,20 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import {
-  type AuthenticatedUser,
-  CurrentSession,
-  CurrentUser,
-  Public,
-} from '@auth-service/auth-client';
+import { type AuthenticatedUser, CurrentSession, CurrentUser } from '@auth-service/auth-client';
 
 /** A stand-in for a real business API: it only shows who called and from which session. */
 @Controller()
 export class OrdersController {
-  @Public()
-  @Get('health')
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
-  }
-
   @Get('orders')
   orders(
     @CurrentUser() user: AuthenticatedUser,
