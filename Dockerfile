@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+COPY admin-console ./admin-console
 # The image is the service alone; the workspaces under packages/ are published to npm, not shipped.
 RUN npm run build:service
 

@@ -30,6 +30,11 @@ export default tseslint.config(
     },
   },
   {
+    // The admin console runs in the browser, built by Vite with its own tsconfig.
+    files: ['admin-console/**/*.{ts,tsx,mts}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: [
       'test/**/*.ts',
       'src/**/*.spec.ts',

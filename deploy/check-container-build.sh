@@ -12,6 +12,7 @@ trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/build"
 cp package.json package-lock.json tsconfig.json tsconfig.build.json nest-cli.json "$work/build/"
 cp -r src "$work/build/src"
+cp -r admin-console "$work/build/admin-console"
 (cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npm run build:service --silent)
 
 # Stage "deps"
@@ -30,7 +31,10 @@ port=$((20000 + RANDOM % 20000))
 pid=$!
 for _ in $(seq 1 60); do
   if node -e "require('http').get('http://127.0.0.1:$port/health/live',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"; then
-    echo "container build check: production tree starts and /health/live answers 200"
+    # The admin console's page comes from the same production tree.
+    node -e "require('http').get('http://127.0.0.1:$port/admin/',r=>process.exit(r.statusCode===200&&/script-src 'self'/.test(r.headers['content-security-policy'])?0:1)).on('error',()=>process.exit(1))" ||
+      { echo "the production tree does not serve the admin console at /admin/" >&2; exit 1; }
+    echo "container build check: production tree starts, /health/live answers 200, /admin/ serves the console"
     exit 0
   fi
   sleep 1

@@ -21,7 +21,10 @@ import { SigningKeyRepository } from './repositories/signing-key.repository';
 import { UserRepository } from './repositories/user.repository';
 import { RevocationService } from './revocation/revocation.service';
 import { AccessTokenService } from './services/access-token.service';
+import { AccountStatusService } from './services/account-status.service';
 import { AccountService } from './services/account.service';
+import { AuditRetentionJob } from './services/audit-retention.job';
+import { AuditTrailService } from './services/audit-trail.service';
 import { AuditService } from './services/audit.service';
 import { AuthService } from './services/auth.service';
 import { BootstrapAdminService } from './services/bootstrap-admin.service';
@@ -35,6 +38,7 @@ import {
 import { SessionExpiryJob } from './services/session-expiry.job';
 import { SessionService } from './services/session.service';
 import { SigningKeyService } from './services/signing-key.service';
+import { UserDirectoryService } from './services/user-directory.service';
 import { UserService } from './services/user.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { FallbackThrottlerStorage } from './throttling/fallback-throttler.storage';
@@ -76,6 +80,10 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     SessionService,
     SessionExpiryJob,
     AccountService,
+    AccountStatusService,
+    AuditTrailService,
+    AuditRetentionJob,
+    UserDirectoryService,
     BootstrapAdminService,
     AuthService,
     UserService,
@@ -90,8 +98,10 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     RefreshTokenRepository,
     AccessTokenService,
     SigningKeyService,
-    AuditEventRepository,
     AccountService,
+    AccountStatusService,
+    AuditTrailService,
+    UserDirectoryService,
     RevocationService,
     SessionService,
   ],

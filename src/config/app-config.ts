@@ -37,6 +37,10 @@ export class AppConfig {
   /** Origins allowed by CORS; empty means CORS is off (server-to-server and same-origin only). */
   readonly corsOrigins!: readonly string[];
   readonly logLevel!: LogLevel;
+  /** Audit events older than this are removed by the retention job. */
+  readonly auditRetentionMs!: number;
+  /** How recent an admin's `auth_time` must be for destructive admin actions. */
+  readonly adminStepUpMaxAgeMs!: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -220,6 +224,8 @@ export function loadConfig(env: Environment): AppConfig {
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     logLevel: logLevel(env, 'LOG_LEVEL'),
+    auditRetentionMs: duration(env, 'AUDIT_RETENTION', '400d'),
+    adminStepUpMaxAgeMs: duration(env, 'ADMIN_STEP_UP_MAX_AGE', '5m'),
   };
   if (config.accessTokenTtlMs < 1_000) {
     throw new ConfigError('ACCESS_TOKEN_TTL', 'must be at least 1s');

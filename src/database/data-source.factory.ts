@@ -8,10 +8,15 @@ import { User } from '../auth/entities/user.entity';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { InitialSchema1764086400000 } from './migrations/1764086400000-initial-schema';
 import { SecurityEvents1796134915358 } from './migrations/1796134915358-security-events';
+import { UserStatusAndAdminIndexes1796134980958 } from './migrations/1796134980958-user-status-and-admin-indexes';
 import { pgDriver } from './pg-driver';
 
 export const ENTITIES = [User, Session, RefreshToken, AuditEvent, SigningKey];
-export const MIGRATIONS = [InitialSchema1764086400000, SecurityEvents1796134915358];
+export const MIGRATIONS = [
+  InitialSchema1764086400000,
+  SecurityEvents1796134915358,
+  UserStatusAndAdminIndexes1796134980958,
+];
 
 /** Any 64-bit number unique to this service: serialises migrations across instances. */
 const MIGRATION_LOCK_KEY = 7_201_338_815;

@@ -30,6 +30,8 @@ export function describeEnding(
       return { initiatingEntity: 'user', reason: 'The user logged out' };
     case 'admin_logout':
       return { initiatingEntity: 'admin', reason: 'An administrator ended the sessions' };
+    case 'suspended':
+      return { initiatingEntity: 'admin', reason: 'An administrator suspended the account' };
     case 'password_changed':
       return { initiatingEntity: 'user', reason: 'The user changed their password' };
     case 'refresh_token_reused':

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { type App } from 'supertest/types';
 import { AuditEventRepository } from '../../src/auth/repositories/audit-event.repository';
-import { type LoggedIn, login, registerUser, userWithSessions } from '../factories/session.factory';
+import {
+  type LoggedIn,
+  login,
+  loginWith,
+  registerUser,
+  userWithSessions,
+} from '../factories/session.factory';
 import { expectContractError } from '../utils/contract-error';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { createTestDatabase } from '../utils/test-database';
@@ -52,25 +58,6 @@ const claimsOf = (token: string): Record<string, unknown> =>
     unknown
   >;
 
-/** Logs in with email and password; the user id comes from the response. */
-async function loginAs(server: App, email: string, password: string): Promise<LoggedIn> {
-  const response = await request(server).post('/auth/login').send({ email, password }).expect(200);
-  const body = response.body as {
-    sessionId: string;
-    accessToken: string;
-    refreshToken: string;
-    user: { id: string };
-  };
-  return {
-    userId: body.user.id,
-    email,
-    password,
-    sessionId: body.sessionId,
-    accessToken: body.accessToken,
-    refreshToken: body.refreshToken,
-  };
-}
-
 describe('admin', () => {
   let t: TestApp;
   let server: App;
@@ -79,7 +66,7 @@ describe('admin', () => {
   beforeAll(async () => {
     t = await createTestApp({ env: BOOTSTRAP_ENV });
     server = t.app.getHttpServer();
-    admin = await loginAs(server, ADMIN_EMAIL, ADMIN_PASSWORD);
+    admin = await loginWith(server, ADMIN_EMAIL, ADMIN_PASSWORD);
   });
   afterAll(() => t.close());
 
@@ -206,7 +193,7 @@ describe('admin', () => {
             'SELECT count(*) AS count FROM users',
           );
           expect(Number(count)).toBe(2);
-          const loggedIn = await loginAs(appServer, ADMIN_EMAIL, ADMIN_PASSWORD);
+          const loggedIn = await loginWith(appServer, ADMIN_EMAIL, ADMIN_PASSWORD);
           expect(claimsOf(loggedIn.accessToken).roles).toEqual(['admin']);
         });
         // Bootstrap naming an existing user (in another case) neither promotes nor re-passwords it.
@@ -283,7 +270,7 @@ describe('admin', () => {
     });
 
     it('401 for an admin token whose session has ended', async () => {
-      const other = await loginAs(server, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const other = await loginWith(server, ADMIN_EMAIL, ADMIN_PASSWORD);
       await request(server)
         .post('/auth/logout')
         .set('Authorization', bearer(other.accessToken))

@@ -57,3 +57,31 @@ export async function userWithSessions(server: App, devices: number): Promise<Lo
     sessions.push(await login(server, user, `device-${device}`));
   return sessions;
 }
+
+/** Logs in with email and password (an existing account, such as the bootstrap admin). */
+export async function loginWith(
+  server: App,
+  email: string,
+  password: string,
+  userAgent = 'test-device',
+): Promise<LoggedIn> {
+  const response = await request(server)
+    .post('/auth/login')
+    .set('User-Agent', userAgent)
+    .send({ email, password })
+    .expect(200);
+  const body = response.body as {
+    sessionId: string;
+    accessToken: string;
+    refreshToken: string;
+    user: { id: string };
+  };
+  return {
+    userId: body.user.id,
+    email,
+    password,
+    sessionId: body.sessionId,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+  };
+}

@@ -1,9 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import {
-  IsISO8601,
+  IsIn,
   IsInt,
+  IsIP,
   IsOptional,
   IsString,
   IsUUID,
@@ -12,28 +12,10 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { IsInstant } from './is-instant.decorator';
 
-/**
- * An RFC 3339 timestamp with its offset (`2026-11-24T18:40:00.000Z`), or a date alone (UTC
- * midnight). Other ISO 8601 forms (week or ordinal dates, basic format, decimal commas, a
- * time without an offset) name no one instant or are not what `Date` reads, so they are 400.
- */
-const INSTANT = /^\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d))?$/;
-
-const IsInstant = (): PropertyDecorator =>
-  applyDecorators(
-    Matches(INSTANT, {
-      message: ({ property }) =>
-        `${property} must be an ISO 8601 timestamp with a time zone, such as 2026-11-24T18:40:00.000Z`,
-    }),
-    // Catches what the pattern cannot: February 30th, hour 25.
-    IsISO8601(
-      { strict: true, strictSeparator: true },
-      { message: ({ property }) => `${property} is not a real date and time` },
-    ),
-  );
-
-export class AuditEventsQuery {
+/** The filters shared by the audit trail's pages and its export. */
+export class AuditFilterQuery {
   /** Events where this user is the actor or the subject. */
   @ApiPropertyOptional({
     format: 'uuid',
@@ -49,6 +31,25 @@ export class AuditEventsQuery {
   @Matches(/^[a-z_]{1,64}$/, { message: 'action must be an action name such as logout' })
   action?: string;
 
+  @ApiPropertyOptional({ enum: ['success', 'failure'] })
+  @IsOptional()
+  @IsIn(['success', 'failure'], { message: 'outcome must be success or failure' })
+  outcome?: 'success' | 'failure';
+
+  @ApiPropertyOptional({ example: '203.0.113.7', description: 'The client address, exactly' })
+  @IsOptional()
+  @IsString()
+  @IsIP(undefined, { message: 'ipAddress must be an IPv4 or IPv6 address' })
+  ipAddress?: string;
+
+  @ApiPropertyOptional({ description: 'The X-Request-Id of the request that wrote the event' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,128}$/, {
+    message: 'requestId must be 1 to 128 visible ASCII characters',
+  })
+  requestId?: string;
+
   @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive lower bound' })
   @IsOptional()
   @IsString()
@@ -60,7 +61,9 @@ export class AuditEventsQuery {
   @IsString()
   @IsInstant()
   to?: string;
+}
 
+export class AuditEventsQuery extends AuditFilterQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)

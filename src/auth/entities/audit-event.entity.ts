@@ -9,7 +9,12 @@ export type AuditAction =
   | 'refresh_token_reused'
   | 'reauthenticate'
   | 'password_changed'
-  | 'session_expired';
+  | 'session_expired'
+  | 'admin_session_revoked'
+  | 'user_suspended'
+  | 'user_reactivated'
+  | 'admin_revoke_all'
+  | 'audit_retention';
 
 export type AuditOutcome = 'success' | 'failure';
 

@@ -8,7 +8,8 @@ export type SessionEndReason =
   | 'refresh_token_reused'
   | 'password_changed'
   | 'expired'
-  | 'idle';
+  | 'idle'
+  | 'suspended';
 
 @Entity({ name: 'sessions' })
 export class Session {

@@ -1,5 +1,8 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+/** `suspended`: cannot log in or refresh, and had every session ended when suspended. */
+export type UserStatus = 'active' | 'suspended';
+
 @Entity({ name: 'users' })
 export class User {
   @PrimaryGeneratedColumn('uuid')
@@ -14,6 +17,9 @@ export class User {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   roles!: string[];
+
+  @Column({ type: 'text', default: 'active' })
+  status!: UserStatus;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

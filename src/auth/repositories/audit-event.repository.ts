@@ -10,11 +10,21 @@ export type PagedAuditEvent = AuditEvent & { position: { occurredAt: string; id:
 export interface AuditEventFilter {
   userId?: string;
   action?: string;
+  outcome?: string;
+  ipAddress?: string;
+  requestId?: string;
   from?: Date;
   to?: Date;
   /** Keyset position: only events strictly older than this (time, id) pair, as `position` gave it. */
   before?: { occurredAt: string; id: string };
   limit: number;
+}
+
+export interface AuditCounts {
+  logoutSuccesses: number;
+  logoutFailures: number;
+  rateLimited: number;
+  reuseDetections: number;
 }
 
 const COLUMNS = `id, occurred_at AS "occurredAt", action, outcome, actor_user_id AS "actorUserId",
@@ -43,6 +53,9 @@ export class AuditEventRepository {
     const bind = (value: unknown): string => `$${params.push(value)}`;
     const conditions: string[] = [];
     if (filter.action !== undefined) conditions.push(`action = ${bind(filter.action)}`);
+    if (filter.outcome !== undefined) conditions.push(`outcome = ${bind(filter.outcome)}`);
+    if (filter.ipAddress !== undefined) conditions.push(`ip_address = ${bind(filter.ipAddress)}`);
+    if (filter.requestId !== undefined) conditions.push(`request_id = ${bind(filter.requestId)}`);
     if (filter.from) conditions.push(`occurred_at >= ${bind(filter.from)}`);
     if (filter.to) conditions.push(`occurred_at <= ${bind(filter.to)}`);
     if (filter.before) {
@@ -73,5 +86,40 @@ export class AuditEventRepository {
       ...event,
       position: { occurredAt: exactTime, id: event.id },
     }));
+  }
+
+  /** What the admin console's status strip shows, counted over the events since `since`. */
+  async countsSince(since: Date): Promise<AuditCounts> {
+    const rows: AuditCounts[] = await this.dataSource.query(
+      `SELECT
+         count(*) FILTER (WHERE action IN ('logout', 'admin_logout') AND outcome = 'success')::int
+           AS "logoutSuccesses",
+         count(*) FILTER (WHERE action IN ('logout', 'admin_logout') AND outcome = 'failure')::int
+           AS "logoutFailures",
+         count(*) FILTER (WHERE reason = 'rate_limited')::int AS "rateLimited",
+         count(*) FILTER (WHERE action = 'refresh_token_reused')::int AS "reuseDetections"
+       FROM audit_events WHERE occurred_at >= $1`,
+      [since],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Deletes up to `limit` events older than `before`, oldest first. `SKIP LOCKED` lets several
+   * instances purge at once, each taking rows the others are not deleting. Returns how many.
+   */
+  async deleteOlderThan(before: Date, limit: number): Promise<number> {
+    const rows: { removed: number }[] = await this.dataSource.query(
+      `WITH doomed AS (
+         SELECT id FROM audit_events WHERE occurred_at < $1
+         ORDER BY occurred_at LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       ), gone AS (
+         DELETE FROM audit_events a USING doomed WHERE a.id = doomed.id RETURNING 1
+       )
+       SELECT count(*)::int AS removed FROM gone`,
+      [before, limit],
+    );
+    return rows[0].removed;
   }
 }

@@ -7,13 +7,20 @@ import {
 import { type NewAuditEvent } from './audit-event.repository';
 import { Session, type SessionEndReason } from '../entities/session.entity';
 
-/** Which of a user's live sessions to end, relative to the session `sessionId`. */
-export type SessionSelection = 'all' | 'only' | 'all-but';
+/**
+ * Which live sessions to end: a user's, relative to the session `sessionId`, or (`started-before`)
+ * the oldest `limit` sessions of any user started before `startedBefore`, one batch of a sweep.
+ */
+export type SessionSelection = 'all' | 'only' | 'all-but' | 'started-before';
 
 export interface EndSessionsCommand {
-  userId: string;
+  /** Required unless the selection is `started-before`. */
+  userId?: string;
   sessionId?: string;
   selection: SessionSelection;
+  /** For `started-before`: the instant and the batch size. */
+  startedBefore?: Date;
+  limit?: number;
   reason: SessionEndReason;
   at: Date;
   /** When set, nothing is ended unless `sessionId` is itself still live (idempotent logout). */
@@ -22,6 +29,8 @@ export interface EndSessionsCommand {
   audit?: NewAuditEvent;
   /** `ended`: write the audit event only if a session was ended (default: always). */
   auditWhen?: 'always' | 'ended';
+  /** One audit row per ended session (its user as subject, its id as session) instead of one row. */
+  auditEach?: boolean;
   /** A password change: the same statement also records the user's `credential-change` event. */
   credentialChange?: boolean;
 }
@@ -72,8 +81,20 @@ export class SessionRepository {
     const params: unknown[] = [];
     const bind = (value: unknown): string => `$${params.push(value)}`;
 
-    const filters = [`user_id = ${bind(userId)}`, 'ended_at IS NULL'];
-    if (selection !== 'all' || command.requireLiveSession) {
+    const filters = ['ended_at IS NULL'];
+    if (selection === 'started-before') {
+      if (!command.startedBefore || !command.limit)
+        throw new Error('endSessions: "started-before" needs startedBefore and limit');
+      // Oldest first through `sessions_live_created_idx`; each batch is the next slice.
+      filters.push(
+        `id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND created_at < ${bind(command.startedBefore)}
+                ORDER BY created_at, id LIMIT ${bind(command.limit)})`,
+      );
+    } else {
+      if (!userId) throw new Error(`endSessions: selection "${selection}" needs a user id`);
+      filters.unshift(`user_id = ${bind(userId)}`);
+    }
+    if (selection === 'only' || selection === 'all-but' || command.requireLiveSession) {
       if (!sessionId) throw new Error(`endSessions: selection "${selection}" needs a session id`);
       const session = bind(sessionId);
       if (selection === 'only') filters.push(`id = ${session}`);
@@ -96,8 +117,8 @@ export class SessionRepository {
               [audit.action, 'text'],
               [audit.outcome, 'text'],
               [audit.actorUserId, 'uuid'],
-              [audit.subjectUserId, 'uuid'],
-              [audit.sessionId, 'uuid'],
+              command.auditEach ? 'ended.user_id' : [audit.subjectUserId, 'uuid'],
+              command.auditEach ? 'ended.id' : [audit.sessionId, 'uuid'],
               [audit.scope, 'text'],
               [audit.reason, 'text'],
               [audit.ipAddress, 'text'],
@@ -105,9 +126,12 @@ export class SessionRepository {
               [audit.requestId, 'text'],
             ] as const
           )
-            .map(([value, type]) => `${bind(value)}::${type}`)
+            .map((column) =>
+              typeof column === 'string' ? column : `${bind(column[0])}::${column[1]}`,
+            )
             .join(', ')}
-          ${command.auditWhen === 'ended' ? 'WHERE EXISTS (SELECT 1 FROM ended)' : ''}
+          ${command.auditEach ? 'FROM ended' : ''}
+          ${command.auditWhen === 'ended' && !command.auditEach ? 'WHERE EXISTS (SELECT 1 FROM ended)' : ''}
         )`
       : '';
     const description = describeEnding(
@@ -224,6 +248,15 @@ export class SessionRepository {
 
   async markReauthenticated(manager: EntityManager, id: string, at: Date): Promise<void> {
     await manager.getRepository(Session).update({ id }, { reauthenticatedAt: at });
+  }
+
+  /** The user a live session belongs to; `null` when there is no such live session. */
+  async findLiveOwner(id: string): Promise<string | null> {
+    const rows: { userId: string }[] = await this.dataSource.query(
+      'SELECT user_id AS "userId" FROM sessions WHERE id = $1 AND ended_at IS NULL',
+      [id],
+    );
+    return rows[0]?.userId ?? null;
   }
 
   /** Ids of sessions that ended after `since`: the revocation store is refilled from these. */

@@ -48,6 +48,11 @@ export class AuditService {
     await this.events.insert(this.event(draft), manager);
   }
 
+  /** An event of its own, not tied to another change (an operation's start, a job's count). */
+  async record(draft: AuditDraft): Promise<void> {
+    await this.events.insert(this.event(draft));
+  }
+
   /** A refusal, written on its own. Losing it must not turn a 401 into a 500, so failures are logged. */
   async recordRefusal(draft: AuditDraft): Promise<void> {
     try {

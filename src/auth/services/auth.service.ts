@@ -25,6 +25,9 @@ export interface RegisteredUser {
   createdAt: Date;
 }
 
+const accountSuspended = () =>
+  new DomainError('account_suspended', 'This account is suspended; contact an administrator');
+
 /** Registration, password login and refresh: everything that hands out a token pair. */
 @Injectable()
 export class AuthService {
@@ -65,8 +68,22 @@ export class AuthService {
       });
       throw new DomainError('invalid_credentials', 'Invalid email or password');
     }
+    // Only after the password checked out: a suspension is never revealed to a guesser.
+    if (user.status !== 'active') {
+      await this.audit.recordRefusal({
+        action: 'login',
+        outcome: 'failure',
+        client,
+        actorUserId: user.id,
+        reason: 'account_suspended',
+      });
+      throw accountSuspended();
+    }
     const now = this.clock.now();
     const started = await this.dataSource.transaction(async (manager) => {
+      // Read again under a share lock: a suspension committing meanwhile either waits for this
+      // session (and ends it) or is seen here.
+      if ((await this.users.lockStatus(manager, user.id)) !== 'active') throw accountSuspended();
       const session = await this.sessions.start(manager, user, client, now);
       await this.audit.recordWith(manager, {
         action: 'login',

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
@@ -8,6 +9,7 @@ import { type AuthenticatedUser } from '../authenticated-user';
 import { type Session, type SessionEndReason } from '../entities/session.entity';
 import { type User } from '../entities/user.entity';
 import { type LogoutScope } from '../logout-scope';
+import { type NewAuditEvent } from '../repositories/audit-event.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import {
   type EndSessionsCommand,
@@ -35,6 +37,12 @@ export interface LogoutResult {
   timestamp: Date;
   endedSessionIds: string[];
 }
+
+/**
+ * Sessions per statement of the emergency brake: each batch holds its row locks briefly, and the
+ * event loop and the connection pool serve other requests between batches.
+ */
+export const REVOKE_ALL_BATCH_SIZE = 500;
 
 const SCOPE_SELECTION: Record<LogoutScope, SessionSelection> = {
   global: 'all',
@@ -146,7 +154,8 @@ export class SessionService {
     }
 
     const user = await this.users.findById(session.userId, manager);
-    if (!user) return { kind: 'refused', error: invalidRefresh() };
+    // A suspension ends every session, so this only catches a refresh racing the suspension.
+    if (!user || user.status !== 'active') return { kind: 'refused', error: invalidRefresh() };
     await this.refreshTokens.retire(manager, token.id, now);
     const next = RefreshTokenCodec.generate();
     await this.refreshTokens.insert(manager, {
@@ -288,6 +297,99 @@ export class SessionService {
       }),
     });
     return { timestamp, endedSessionIds };
+  }
+
+  /**
+   * An admin ends one live session of any user, audited as `admin_session_revoked` with the
+   * admin as actor. `false` when there is no such live session.
+   */
+  async revokeAsAdmin(command: {
+    admin: AuthenticatedUser;
+    sessionId: string;
+    reason: string | null;
+    client: ClientContext;
+  }): Promise<boolean> {
+    const userId = await this.sessions.findLiveOwner(command.sessionId);
+    if (!userId) return false;
+    const at = this.clock.now();
+    const ended = await this.end({
+      userId,
+      sessionId: command.sessionId,
+      selection: 'only',
+      reason: 'session_revoked',
+      at,
+      auditWhen: 'ended',
+      audit: this.audit.event({
+        action: 'admin_session_revoked',
+        outcome: 'success',
+        client: command.client,
+        actorUserId: command.admin.userId,
+        subjectUserId: userId,
+        sessionId: command.sessionId,
+        reason: command.reason,
+        occurredAt: at,
+      }),
+    });
+    return ended.length > 0;
+  }
+
+  /**
+   * Runs `change` and ends every live session of the user in one transaction, so an account
+   * change (a suspension) and the endings it forces commit together; their access tokens are
+   * refused once it has committed. `change` may throw to abort both.
+   */
+  async endAllAlong(
+    userId: string,
+    ending: { reason: SessionEndReason; at: Date; audit: NewAuditEvent },
+    change: (manager: EntityManager) => Promise<void>,
+  ): Promise<string[]> {
+    const ended = await this.dataSource.transaction(async (manager) => {
+      await change(manager);
+      return this.sessions.endSessions({ userId, selection: 'all', ...ending }, manager);
+    });
+    await this.revocation.sessionsEnded(ended);
+    return ended;
+  }
+
+  /**
+   * The emergency brake: ends every live session of every user started before `issuedBefore`,
+   * in batches of `REVOKE_ALL_BATCH_SIZE` (one statement each, with one `session_revoked` audit
+   * row per session), yielding between batches so the service keeps answering. The operation
+   * itself is audited once, as `admin_revoke_all`, before the first batch.
+   */
+  async revokeAllStartedBefore(command: {
+    admin: AuthenticatedUser;
+    issuedBefore: Date;
+    reason: string;
+    client: ClientContext;
+  }): Promise<{ timestamp: Date; revokedSessions: number }> {
+    const timestamp = this.clock.now();
+    const draft = {
+      outcome: 'success' as const,
+      client: command.client,
+      actorUserId: command.admin.userId,
+      scope: 'all',
+      reason: command.reason,
+      occurredAt: timestamp,
+    };
+    await this.audit.record({ ...draft, action: 'admin_revoke_all', subjectUserId: null });
+    const perSession = this.audit.event({ ...draft, action: 'session_revoked' });
+    let revokedSessions = 0;
+    for (;;) {
+      const ended = await this.end({
+        selection: 'started-before',
+        startedBefore: command.issuedBefore,
+        limit: REVOKE_ALL_BATCH_SIZE,
+        reason: 'session_revoked',
+        at: timestamp,
+        audit: perSession,
+        auditEach: true,
+      });
+      revokedSessions += ended.length;
+      if (ended.length < REVOKE_ALL_BATCH_SIZE) break;
+      await yieldToEventLoop();
+    }
+    return { timestamp, revokedSessions };
   }
 
   /** Ends sessions (one statement with its audit event), then makes their access tokens unusable. */

@@ -12,6 +12,9 @@ export const ERROR_STATUS = {
   invalid_request: HttpStatus.BAD_REQUEST,
   unsupported_token_type: HttpStatus.BAD_REQUEST,
   forbidden: HttpStatus.FORBIDDEN,
+  /** A destructive admin action needs a fresh `auth_time`: call `POST /auth/reauthenticate`. */
+  reauthentication_required: HttpStatus.FORBIDDEN,
+  account_suspended: HttpStatus.FORBIDDEN,
   not_found: HttpStatus.NOT_FOUND,
   email_taken: HttpStatus.CONFLICT,
   refresh_conflict: HttpStatus.CONFLICT,
