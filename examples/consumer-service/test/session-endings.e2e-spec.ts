@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { SESSION_REVOKED } from '@auth-service/auth-client';
 import { type AuthServiceHarness, type TestSession } from '@auth-service/auth-client/testing';
 import { type TestDatabase } from '../../../test/utils/test-database';
@@ -23,8 +25,22 @@ describe('Example consumer: every session ending reaches it', () => {
   let database: TestDatabase;
   let service: AuthServiceHarness;
   let consumer: RunningConsumer;
+  /** A back-channel logout receiver (OIDC BCL 1.0): the logout tokens it was sent. */
+  let backChannel: Server;
+  const logoutTokens: string[] = [];
 
   beforeAll(async () => {
+    backChannel = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const token = new URLSearchParams(body).get('logout_token');
+        if (token) logoutTokens.push(token);
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((done) => backChannel.listen(0, '127.0.0.1', done));
+    const backChannelOrigin = `http://127.0.0.1:${(backChannel.address() as AddressInfo).port}`;
     const environment = await serviceEnvironment();
     database = environment.database;
     service = await startService(environment.env, {
@@ -33,7 +49,16 @@ describe('Example consumer: every session ending reaches it', () => {
       // Short enough that moving the service clock 21 minutes expires a session whose access
       // token (15 min, the consumer's own clock) would still be valid without the stream.
       SESSION_IDLE_TIMEOUT: '20m',
-      SERVICE_CLIENTS: `orders:${CLIENT_SECRET},${SPY_CLIENT.id}:${SPY_CLIENT.secret}`,
+      SERVICE_CLIENTS: JSON.stringify([
+        { client_id: 'orders', client_secret: CLIENT_SECRET },
+        { client_id: SPY_CLIENT.id, client_secret: SPY_CLIENT.secret },
+        {
+          client_id: 'legacy-portal',
+          client_secret: 'legacy-secret-0123456789abcdef',
+          backchannel_logout_uri: `${backChannelOrigin}/backchannel-logout`,
+        },
+      ]),
+      SSF_PUSH_ALLOWED_ORIGINS: backChannelOrigin,
     });
     consumer = await startConsumer(service);
     await eventually(() => consumer.client.isStreamFresh());
@@ -43,6 +68,7 @@ describe('Example consumer: every session ending reaches it', () => {
     await consumer?.close();
     await service?.close();
     await database?.drop();
+    await new Promise((done) => backChannel?.close(done));
   });
 
   /** Waits until the stream (not introspection) told the consumer, then checks every token. */
@@ -158,6 +184,13 @@ describe('Example consumer: every session ending reaches it', () => {
       return sets.length > 0;
     });
     expect(await consumer.status(sets[0])).toBe(401);
+  });
+
+  it('a back-channel logout token presented as an access token is refused', async () => {
+    const { list } = await sessions(1);
+    await service.logout(list[0], 'local');
+    await eventually(() => logoutTokens.length > 0);
+    expect(await consumer.status(logoutTokens[0])).toBe(401);
   });
 
   // Last: it moves the service clock past the idle timeout of every session created above.
