@@ -20,6 +20,8 @@ import {
 } from './consumer.fixture';
 
 const ROOT = resolve(__dirname, '../../..');
+/** Restarts are checked on the servers (several instances share them): Redis too. */
+const redisUrl = () => readProcessEnvironment().REDIS_URL || 'redis://127.0.0.1:6379';
 
 /** Ended sessions the consumer learned from its stream (not from introspection). */
 const streamed = (consumer: RunningConsumer) =>
@@ -73,7 +75,7 @@ describe('Example consumer: no ending is lost across restarts and outages', () =
       } finally {
         await second.close();
       }
-    });
+    }, 120_000);
   });
 
   describe('auth service restart, in-process and by SIGKILL of its process', () => {
@@ -89,7 +91,7 @@ describe('Example consumer: no ending is lost across restarts and outages', () =
 
     it('keeps every ending across a graceful restart of the auth service', async () => {
       const port = await freePort();
-      let service = await startService(database.env, {}, port);
+      let service = await startService(database.env, { REDIS_URL: redisUrl() }, port);
       const consumer = await startConsumer(service);
       try {
         await eventually(() => consumer.client.isStreamFresh());
@@ -101,7 +103,7 @@ describe('Example consumer: no ending is lost across restarts and outages', () =
         ];
         await service.logout(a, 'local');
         await service.close();
-        service = await startService(database.env, {}, port);
+        service = await startService(database.env, { REDIS_URL: redisUrl() }, port);
         await service.logout(b, 'local');
         await service.waitForSessionEnded(consumer.client, a.sessionId);
         await service.waitForSessionEnded(consumer.client, b.sessionId);
@@ -115,7 +117,7 @@ describe('Example consumer: no ending is lost across restarts and outages', () =
         await consumer.close();
         await service.close();
       }
-    });
+    }, 120_000);
 
     it('keeps every ending when the auth service process is killed with SIGKILL', async () => {
       const port = await freePort();
@@ -130,6 +132,8 @@ describe('Example consumer: no ending is lost across restarts and outages', () =
         PUBLIC_URL: baseUrl,
         LOG_LEVEL: 'warn',
         SERVICE_CLIENTS: `orders:${CLIENT_SECRET}`,
+        SSF_POLL_TIMEOUT: '5s',
+        REDIS_URL: redisUrl(),
       };
       const start = async (): Promise<Child> => {
         const child = startChild(

@@ -92,5 +92,5 @@ describe('Example consumer beside two auth-service instances', () => {
       expect(counts.size).toBe(ended.length + 1);
       expect([...counts.values()].every((count) => count === 1)).toBe(true);
     }
-  });
+  }, 120_000);
 });

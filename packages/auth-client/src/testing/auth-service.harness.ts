@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,8 @@ export class AuthServiceHarness {
     const baseUrl = `http://127.0.0.1:${port}`;
     const env: Record<string, string | undefined> = {
       LOG_LEVEL: 'silent',
+      // A long poll holds the service's shutdown until it answers: keep tests' restarts quick.
+      SSF_POLL_TIMEOUT: '5s',
       DATABASE_URL: undefined,
       REDIS_URL: undefined,
       PUBLIC_URL: baseUrl,
@@ -227,11 +230,13 @@ export class AuthServiceHarness {
   /**
    * Resolves once `client` has learned that the session ended (through its stream or
    * introspection); rejects after `timeoutMs` so a broken set-up fails with a clear message.
+   * The default outlasts the service's poll lease (30 s): a SET whose poll response was lost
+   * (a restart mid-response) comes again only once its lease runs out.
    */
   async waitForSessionEnded(
     client: AuthClient,
     sessionId: string,
-    timeoutMs = 15_000,
+    timeoutMs = 60_000,
   ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!client.hasSessionEnded(sessionId)) {
@@ -242,7 +247,17 @@ export class AuthServiceHarness {
     }
   }
 
+  /**
+   * Stops the service as its SIGTERM handler would: a receiver's busy keep-alive connection
+   * (a long poll, then the next one) would otherwise keep the HTTP server open for ever, so
+   * every response from now on closes its connection.
+   */
   async close(): Promise<void> {
+    const server = this.app.getHttpServer();
+    server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
+      response.setHeader('Connection', 'close');
+    });
+    server.closeIdleConnections();
     await this.app.close();
     if (this.ownedDataDir) rmSync(this.ownedDataDir, { recursive: true, force: true });
   }

@@ -26,6 +26,7 @@ export interface NestApp {
   listen(port: number, host: string): Promise<unknown>;
   getUrl(): Promise<string>;
   get<T>(token: unknown): T;
+  getHttpServer(): import('node:http').Server;
   close(): Promise<void>;
 }
 
