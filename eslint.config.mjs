@@ -5,7 +5,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'packages/*/dist/', 'coverage/', 'data/', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'dist/',
+      'packages/*/dist/',
+      'packages/client/src/generated/',
+      'coverage/',
+      'data/',
+      'eslint.config.mjs',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,

@@ -32,6 +32,21 @@ const config: Config = {
       moduleNameMapper,
     },
     {
+      // The typed client: unit specs, and e2e specs against the real service (and real Chromium).
+      displayName: 'client',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: [
+        '<rootDir>/packages/client/test/**/*.spec.ts',
+        '<rootDir>/packages/client/test/**/*.e2e-spec.ts',
+      ],
+      transform,
+      // Its sources import each other with `.js`, as ESM needs; the tests run them as CommonJS.
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+      globalSetup: '<rootDir>/test/utils/global-setup.ts',
+      globalTeardown: '<rootDir>/test/utils/global-teardown.ts',
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       rootDir: '.',

@@ -13,6 +13,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OAuthModule } from './oauth/oauth.module';
 import { RedisModule } from './redis/redis.module';
+import { SecurityEventsModule } from './security-events/security-events.module';
 
 /** The composition root. `overrides` replaces environment variables (tests, tools). */
 @Module({})
@@ -30,6 +31,7 @@ export class AppModule {
         AuthModule,
         AdminModule,
         OAuthModule,
+        SecurityEventsModule,
         HealthModule,
         MetricsModule,
       ],

@@ -1,6 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
+import { ADMIN_CONSOLE_ASSETS, ADMIN_CONSOLE_ROOT } from './admin/admin-console.static';
 import { AppConfig } from './config/app-config';
 import { contentTypeMiddleware } from './common/http/content-type.middleware';
 import { ContractValidationPipe } from './common/http/contract-validation.pipe';
@@ -20,8 +21,10 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.set('etag', false);
   app.use(requestIdMiddleware);
   app.use(httpMetricsMiddleware(app.get(Metrics)));
-  // An API serves no HTML; helmet's defaults still harden any browser that reaches it.
+  // Helmet's defaults harden any browser that reaches the API; the console's page tightens its CSP.
   app.use(helmet());
+  // The admin console's static files (built by `npm run build`), served by this same process.
+  app.useStaticAssets(ADMIN_CONSOLE_ROOT, ADMIN_CONSOLE_ASSETS);
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],

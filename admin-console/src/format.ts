@@ -12,15 +12,31 @@ export function when(iso: string | null | undefined): string {
   });
 }
 
+const BROWSERS: [RegExp, string][] = [
+  [/Edg\//, 'Edge'],
+  [/Firefox\//, 'Firefox'],
+  [/Chrome\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+];
+/** Most specific first: Android user agents also say Linux, iPhones also say Mac OS X. */
+const SYSTEMS: [RegExp, string][] = [
+  [/Android/, 'Android'],
+  [/iPhone/, 'iPhone'],
+  [/iPad/, 'iPad'],
+  [/Windows/, 'Windows'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/Linux/, 'Linux'],
+];
+
+const first = (table: [RegExp, string][], text: string) =>
+  table.find(([pattern]) => pattern.test(text))?.[1];
+
 /** A short, recognisable device name from a user agent. */
 export function device(userAgent: string | null): string {
   if (!userAgent) return 'Unknown device';
-  const browser = /(Firefox|Edg|Chrome|Safari)\/[\d.]+/.exec(userAgent)?.[1];
-  const system = /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(userAgent)?.[1];
-  if (browser || system) {
-    const name = browser === 'Edg' ? 'Edge' : browser;
-    return [name, system?.replace('Mac OS X', 'macOS')].filter(Boolean).join(' on ');
-  }
+  const browser = first(BROWSERS, userAgent);
+  const system = first(SYSTEMS, userAgent);
+  if (browser || system) return [browser, system].filter(Boolean).join(' on ');
   return userAgent.length > 40 ? `${userAgent.slice(0, 40)}…` : userAgent;
 }
 

@@ -3,7 +3,6 @@ import { Controller, Get, Header, Query, StreamableFile } from '@nestjs/common';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { BEARER } from '../openapi/openapi.setup';
 import { Roles } from '../common/decorators/roles.decorator';
-import { Clock } from '../common/clock/clock';
 import { AdminAuditService, type AdminStats, type AuditEventView } from './admin-audit.service';
 import { AUDIT_EXPORT_MEDIA_TYPES } from './audit-export.format';
 import { AdminStatsResponse } from './dto/admin-stats.response';
@@ -17,10 +16,7 @@ import { AuditExportQuery } from './dto/audit-export.query';
 @Controller('admin')
 @Roles('admin')
 export class AdminAuditController {
-  constructor(
-    private readonly audit: AdminAuditService,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly audit: AdminAuditService) {}
 
   @Get('audit-events')
   @ApiOperation({ summary: 'The audit trail, newest first, in keyset pages' })
@@ -44,10 +40,10 @@ export class AdminAuditController {
   @Header('Cache-Control', 'no-store')
   export(@Query() query: AuditExportQuery): StreamableFile {
     const format = query.format ?? 'csv';
-    const stamp = this.clock.now().toISOString().replace(/[:.]/g, '-');
-    return new StreamableFile(this.audit.export(query, format), {
+    const { stream, fileName } = this.audit.export(query, format);
+    return new StreamableFile(stream, {
       type: AUDIT_EXPORT_MEDIA_TYPES[format],
-      disposition: `attachment; filename="audit-events-${stamp}.${format}"`,
+      disposition: `attachment; filename="${fileName}"`,
     });
   }
 

@@ -22,6 +22,11 @@ export interface AdminStats {
   reuseDetections: number;
 }
 
+export interface AuditExport {
+  stream: Readable;
+  fileName: string;
+}
+
 const DEFAULT_PAGE = 50;
 const STATS_WINDOW_MS = 24 * 60 * 60_000;
 
@@ -60,7 +65,7 @@ export class AdminAuditService {
    * The filtered trail as a pull stream: a batch is read only when the client has taken the
    * previous one, so memory stays one batch however large the trail and however slow the reader.
    */
-  export(query: AuditFilterQuery, format: ExportFormat): Readable {
+  export(query: AuditFilterQuery, format: ExportFormat): AuditExport {
     const filter = this.filterOf(query);
     const trail = this.trail;
     async function* lines(): AsyncGenerator<string> {
@@ -69,7 +74,11 @@ export class AdminAuditService {
         yield batch.map((event) => exportLine(format, toView(event))).join('');
       }
     }
-    return Readable.from(lines(), { objectMode: false });
+    const stamp = this.clock.now().toISOString().replace(/[:.]/g, '-');
+    return {
+      stream: Readable.from(lines(), { objectMode: false }),
+      fileName: `audit-events-${stamp}.${format}`,
+    };
   }
 
   async stats(): Promise<AdminStats> {

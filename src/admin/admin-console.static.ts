@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type ServeStaticModuleOptions } from '@nestjs/serve-static';
+import { type ServeStaticOptions } from '@nestjs/platform-express/interfaces/serve-static-options.interface';
 
 /** Where `npm run build` puts the console (vite, after nest): the same place from src/ and dist/. */
 export const ADMIN_CONSOLE_ROOT = resolve(__dirname, '..', '..', 'dist', 'admin-console');
@@ -25,27 +25,22 @@ interface HeaderTarget {
 }
 
 /**
- * The console at /admin: index.html at `/admin/` only (its views are hash routes, so no
- * catch-all shadows the API's /admin/* routes or turns their 404s into a page), assets
- * beneath it; a missing file falls through to the API's 404.
+ * The console at /admin/ (`/admin` redirects there): index.html and hashed assets; its views
+ * are hash routes, so no catch-all shadows the API's /admin/* routes or turns their 404s into
+ * a page. A path that is no file falls through to the API.
  */
-export const adminConsoleStatic = (): ServeStaticModuleOptions => ({
-  rootPath: ADMIN_CONSOLE_ROOT,
-  serveRoot: '/admin',
-  renderPath: '/',
-  serveStaticOptions: {
-    index: 'index.html',
-    fallthrough: true,
-    redirect: false,
-    setHeaders: (response: HeaderTarget, path: string) => {
-      response.setHeader('Content-Security-Policy', ADMIN_CONSOLE_CSP);
-      response.setHeader('X-Content-Type-Options', 'nosniff');
-      response.setHeader('Referrer-Policy', 'no-referrer');
-      // Asset names carry their content hash; the page itself must always be revalidated.
-      response.setHeader(
-        'Cache-Control',
-        /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
-      );
-    },
+export const ADMIN_CONSOLE_ASSETS: ServeStaticOptions = {
+  prefix: '/admin',
+  index: 'index.html',
+  redirect: true,
+  fallthrough: true,
+  setHeaders: (response: HeaderTarget, path: string) => {
+    response.setHeader('Content-Security-Policy', ADMIN_CONSOLE_CSP);
+    response.setHeader('Referrer-Policy', 'no-referrer');
+    // Asset names carry their content hash; the page itself must always be revalidated.
+    response.setHeader(
+      'Cache-Control',
+      /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    );
   },
-});
+};

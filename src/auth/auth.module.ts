@@ -7,6 +7,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
+import { SecurityEventBusModule } from '../security-events/security-event-bus.module';
 import { AccountController } from './controllers/account.controller';
 import { AuthController } from './controllers/auth.controller';
 import { LogoutController } from './controllers/logout.controller';
@@ -47,6 +48,7 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 
 @Module({
   imports: [
+    SecurityEventBusModule,
     PassportModule,
     JwtModule.register({}),
     ThrottlerModule.forRootAsync({

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './config.error';
 import { parseDuration } from './duration';
 
@@ -7,6 +8,10 @@ export type Environment = Record<string, string | undefined>;
 export interface ServiceClient {
   readonly id: string;
   readonly secret: string;
+  /** OpenID Connect Back-Channel Logout 1.0: where this client receives logout tokens. */
+  readonly backchannelLogoutUri?: string;
+  /** Audiences its client-credentials tokens may name; unset means `JWT_AUDIENCE` only. */
+  readonly audiences?: readonly string[];
 }
 
 /** The validated, typed configuration. Built once at boot by `loadConfig`; injected everywhere else. */
@@ -37,6 +42,18 @@ export class AppConfig {
   /** Origins allowed by CORS; empty means CORS is off (server-to-server and same-origin only). */
   readonly corsOrigins!: readonly string[];
   readonly logLevel!: LogLevel;
+  /** Lifetime of client-credentials tokens (`POST /oauth/token`), at most `ACCESS_TOKEN_TTL`. */
+  readonly clientTokenTtlMs!: number;
+  /** Origins push delivery may reach over plain http or on private addresses (tests, internal receivers). */
+  readonly ssfPushAllowedOrigins!: readonly string[];
+  /** How long a poll without `returnImmediately` waits for an event. */
+  readonly ssfPollTimeoutMs!: number;
+  /** How long an event nobody takes delivery of is kept before it is dropped (with a metric). */
+  readonly ssfUndeliveredRetentionMs!: number;
+  /** Pushes in flight to one receiver at a time, per instance. */
+  readonly ssfPushConcurrency!: number;
+  /** The longest wait between two push attempts (the backoff doubles up to it). */
+  readonly ssfPushMaxBackoffMs!: number;
   /** Audit events older than this are removed by the retention job. */
   readonly auditRetentionMs!: number;
   /** How recent an admin's `auth_time` must be for destructive admin actions. */
@@ -134,23 +151,110 @@ function publicKey(env: Environment, name: string): string | undefined {
   }
 }
 
-function serviceClients(env: Environment, name: string): ServiceClient[] {
-  const raw = optional(env, name);
-  if (raw === undefined) return [];
-  const clients = raw.split(',').map((entry) => {
+function pairServiceClients(name: string, raw: string): ServiceClient[] {
+  return raw.split(',').map((entry) => {
     const separator = entry.indexOf(':');
     const id = entry.slice(0, separator).trim();
     const secret = entry.slice(separator + 1).trim();
-    if (separator < 1 || id === '' || secret.length < 16) {
-      throw new ConfigError(
-        name,
-        'must be id:secret pairs separated by commas (secrets of 16+ characters)',
-      );
-    }
+    if (separator < 1 || id === '' || secret.length < 16)
+      throw new ConfigError(name, CLIENTS_FORMAT);
     return { id, secret };
   });
+}
+
+const CLIENTS_FORMAT =
+  'must be id:secret pairs separated by commas, or a JSON array of ' +
+  '{"client_id","client_secret","backchannel_logout_uri"?,"audiences"?} (secrets of 16+ characters)';
+
+/** A push or back-channel target: https, or an origin the operator allowed (SSRF safety). */
+export function isAllowedPushUrl(raw: string, allowedOrigins: readonly string[]): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') return false;
+  return url.protocol === 'https:' || allowedOrigins.includes(url.origin);
+}
+
+function jsonServiceClients(
+  name: string,
+  raw: string,
+  allowedOrigins: readonly string[],
+): ServiceClient[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, `${CLIENTS_FORMAT}: not valid JSON`);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError(name, CLIENTS_FORMAT);
+  return parsed.map((entry: unknown, index) => {
+    const where = `entry ${index + 1}`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new ConfigError(name, `${where} must be an object`);
+    }
+    const fields = entry as Record<string, unknown>;
+    const known = ['client_id', 'client_secret', 'backchannel_logout_uri', 'audiences'];
+    const unknown = Object.keys(fields).find((key) => !known.includes(key));
+    if (unknown !== undefined)
+      throw new ConfigError(name, `${where} has unknown field "${unknown}"`);
+    const { client_id: id, client_secret: secret, backchannel_logout_uri: uri, audiences } = fields;
+    if (typeof id !== 'string' || id.trim() === '' || /[\s,:]/.test(id)) {
+      throw new ConfigError(name, `${where} needs a client_id without spaces, commas or colons`);
+    }
+    if (typeof secret !== 'string' || secret.length < 16) {
+      throw new ConfigError(name, `${where} needs a client_secret of 16+ characters`);
+    }
+    if (uri !== undefined && (typeof uri !== 'string' || !isAllowedPushUrl(uri, allowedOrigins))) {
+      throw new ConfigError(
+        name,
+        `${where} backchannel_logout_uri must be an https URL (or on an origin in SSF_PUSH_ALLOWED_ORIGINS)`,
+      );
+    }
+    if (
+      audiences !== undefined &&
+      (!Array.isArray(audiences) ||
+        audiences.length === 0 ||
+        !audiences.every((audience) => typeof audience === 'string' && audience !== ''))
+    ) {
+      throw new ConfigError(name, `${where} audiences must be a non-empty array of strings`);
+    }
+    return {
+      id,
+      secret,
+      ...(uri === undefined ? {} : { backchannelLogoutUri: uri }),
+      ...(audiences === undefined ? {} : { audiences: audiences as string[] }),
+    };
+  });
+}
+
+function serviceClients(env: Environment, allowedOrigins: readonly string[]): ServiceClient[] {
+  const clients: ServiceClient[] = [];
+  const inline = optional(env, 'SERVICE_CLIENTS');
+  if (inline !== undefined) {
+    clients.push(
+      ...(inline.startsWith('[')
+        ? jsonServiceClients('SERVICE_CLIENTS', inline, allowedOrigins)
+        : pairServiceClients('SERVICE_CLIENTS', inline)),
+    );
+  }
+  const file = optional(env, 'SERVICE_CLIENTS_FILE');
+  if (file !== undefined) {
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConfigError('SERVICE_CLIENTS_FILE', `cannot be read (${file})`);
+    }
+    clients.push(...jsonServiceClients('SERVICE_CLIENTS_FILE', content, allowedOrigins));
+  }
   if (new Set(clients.map((client) => client.id)).size !== clients.length) {
-    throw new ConfigError(name, 'names a client id twice');
+    throw new ConfigError(
+      file === undefined ? 'SERVICE_CLIENTS' : 'SERVICE_CLIENTS_FILE',
+      'names a client id twice',
+    );
   }
   return clients;
 }
@@ -202,6 +306,8 @@ function logLevel(env: Environment, name: string): LogLevel {
 
 /** Validates the environment; throws a `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Environment): AppConfig {
+  const pushOrigins = origins(env, 'SSF_PUSH_ALLOWED_ORIGINS').filter((origin) => origin !== '*');
+  const accessTokenTtlMs = duration(env, 'ACCESS_TOKEN_TTL', '15m');
   const config: AppConfig = {
     port: integer(env, 'PORT', 3000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
@@ -212,23 +318,39 @@ export function loadConfig(env: Environment): AppConfig {
     jwtAudience: text(env, 'JWT_AUDIENCE', 'auth-service'),
     jwtPrivateKeyPem: privateKey(env, 'JWT_PRIVATE_KEY'),
     jwtPreviousPublicKeyPem: publicKey(env, 'JWT_PREVIOUS_PUBLIC_KEY'),
-    accessTokenTtlMs: duration(env, 'ACCESS_TOKEN_TTL', '15m'),
+    accessTokenTtlMs,
     refreshTokenTtlMs: duration(env, 'REFRESH_TOKEN_TTL', '30d'),
     sessionIdleTimeoutMs: duration(env, 'SESSION_IDLE_TIMEOUT', '7d'),
     logoutRateLimit: integer(env, 'LOGOUT_RATE_LIMIT', 20, 1, 1_000_000),
     logoutRateWindowMs: duration(env, 'LOGOUT_RATE_WINDOW', '5m'),
     refreshTokenReuseIntervalMs: duration(env, 'REFRESH_TOKEN_REUSE_INTERVAL', '10s', true),
     accessTokenRevocationCheck: boolean(env, 'ACCESS_TOKEN_REVOCATION_CHECK', true),
-    serviceClients: serviceClients(env, 'SERVICE_CLIENTS'),
+    serviceClients: serviceClients(env, pushOrigins),
     bootstrapAdmin: bootstrapAdmin(env),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     logLevel: logLevel(env, 'LOG_LEVEL'),
+    clientTokenTtlMs: duration(env, 'CLIENT_TOKEN_TTL', `${accessTokenTtlMs}ms`),
+    ssfPushAllowedOrigins: pushOrigins,
+    ssfPollTimeoutMs: duration(env, 'SSF_POLL_TIMEOUT', '25s'),
+    ssfUndeliveredRetentionMs: duration(env, 'SSF_UNDELIVERED_RETENTION', '7d'),
+    ssfPushConcurrency: integer(env, 'SSF_PUSH_CONCURRENCY', 4, 1, 64),
+    ssfPushMaxBackoffMs: duration(env, 'SSF_PUSH_MAX_BACKOFF', '5m'),
     auditRetentionMs: duration(env, 'AUDIT_RETENTION', '400d'),
     adminStepUpMaxAgeMs: duration(env, 'ADMIN_STEP_UP_MAX_AGE', '5m'),
   };
   if (config.accessTokenTtlMs < 1_000) {
     throw new ConfigError('ACCESS_TOKEN_TTL', 'must be at least 1s');
+  }
+  // The one access-token verifier refuses lifetimes longer than ACCESS_TOKEN_TTL.
+  if (config.clientTokenTtlMs < 1_000 || config.clientTokenTtlMs > config.accessTokenTtlMs) {
+    throw new ConfigError('CLIENT_TOKEN_TTL', 'must be from 1s to ACCESS_TOKEN_TTL');
+  }
+  if (config.ssfPollTimeoutMs > 120_000) {
+    throw new ConfigError('SSF_POLL_TIMEOUT', 'must be at most 120s');
+  }
+  if (config.ssfUndeliveredRetentionMs < config.accessTokenTtlMs) {
+    throw new ConfigError('SSF_UNDELIVERED_RETENTION', 'must be at least ACCESS_TOKEN_TTL');
   }
   return Object.freeze(config);
 }

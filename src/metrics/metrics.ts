@@ -51,6 +51,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly securityEventDeliveries = new Counter({
+    name: 'ssf_deliveries_total',
+    help: 'Security events handed to receivers, by method (poll, push, backchannel) and outcome',
+    labelNames: ['method', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly securityEventsDropped = new Counter({
+    name: 'ssf_events_dropped_total',
+    help: 'Undelivered security events dropped after SSF_UNDELIVERED_RETENTION, by receiver',
+    labelNames: ['receiver'] as const,
+    registers: [this.registry],
+  });
+
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({

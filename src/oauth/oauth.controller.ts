@@ -24,6 +24,9 @@ import { Public } from '../common/decorators/public.decorator';
 import { Client, type ClientContext } from '../common/http/client-context';
 import { RateLimited } from '../auth/throttling/rate-limited.decorator';
 import { TokenRequestDto } from './dto/token-request.dto';
+import { ClientCredentialsRequestDto } from './dto/client-credentials-request.dto';
+import { ClientTokenResponse } from './dto/client-token.response';
+import { type ClientToken, ClientTokenService } from './client-token.service';
 import { ServiceClientGuard } from './service-client.guard';
 import {
   type Introspection,
@@ -38,7 +41,29 @@ import {
 @Public()
 @UseGuards(ServiceClientGuard)
 export class OAuthController {
-  constructor(private readonly tokens: TokenIntrospectionService) {}
+  constructor(
+    private readonly tokens: TokenIntrospectionService,
+    private readonly clientTokens: ClientTokenService,
+  ) {}
+
+  @Post('token')
+  @ApiOperation({
+    summary: 'RFC 6749 §4.4 client credentials: an access token for the service client itself',
+    description:
+      'Only `grant_type=client_credentials`. The token (`typ: at+jwt`) carries `client_id` and ' +
+      'no `sid`: SSF stream management accepts it, the user endpoints refuse it.',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: ClientCredentialsRequestDto })
+  @ApiOkResponse({ type: ClientTokenResponse })
+  @ApiErrors(400, 401, 415, 429)
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @RateLimited('oauth')
+  token(@Body() body: ClientCredentialsRequestDto, @Req() request: Request): Promise<ClientToken> {
+    return this.clientTokens.issue(request.serviceClient!.id, body.grant_type, body.audience);
+  }
 
   @Post('introspect')
   @ApiOperation({ summary: 'RFC 7662 token introspection: is this token live, and whose is it?' })

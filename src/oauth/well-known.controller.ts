@@ -66,11 +66,13 @@ export class WellKnownController {
    * issuer that is no URL (the default `auth-service`) falls back to the URL the caller used.
    */
   private baseUrl(request: Request): string {
-    return (
-      issuerBaseUrl(this.config.jwtIssuer) ??
-      `${request.protocol}://${request.get('host') ?? 'localhost'}`
-    );
+    return serviceBaseUrl(this.config.jwtIssuer, request);
   }
+}
+
+/** The public base of the service's endpoints (see `WellKnownController.baseUrl`). */
+export function serviceBaseUrl(issuer: string, request: Request): string {
+  return issuerBaseUrl(issuer) ?? `${request.protocol}://${request.get('host') ?? 'localhost'}`;
 }
 
 function issuerBaseUrl(issuer: string): string | undefined {

@@ -36,22 +36,26 @@ describe('admin bulk operations at scale', () => {
   afterAll(() => t.close());
 
   it('revoke-all ends 10,000 sessions in batches of constant statements while the service keeps answering reads', async () => {
-    // 100 users with 100 sessions each, started an hour ago, each with its refresh token.
-    await t.dataSource.query(
-      `WITH users_in AS (
-         INSERT INTO users (email, password_hash, created_at, updated_at)
-         SELECT 'bulk-' || n || '@example.test', 'not-a-hash', now(), now() FROM generate_series(1, 100) n
-         RETURNING id
-       ), sessions_in AS (
-         INSERT INTO sessions (user_id, created_at, last_active_at, expires_at, auth_time)
-         SELECT id, now() - interval '1 hour', now() - interval '1 hour', now() + interval '1 day', now() - interval '1 hour'
-         FROM users_in, generate_series(1, $1::int / 100)
-         RETURNING id
-       )
-       INSERT INTO refresh_tokens (session_id, token_hash, created_at)
-       SELECT id, sha256(id::text::bytea), now() FROM sessions_in`,
-      [SEEDED_SESSIONS],
-    );
+    // 100 users with 100 sessions each, started an hour ago, each with its refresh token
+    // (in slices of 25 users, so no statement nears the driver's query timeout).
+    for (let first = 1; first <= 100; first += 25) {
+      await t.dataSource.query(
+        `WITH users_in AS (
+           INSERT INTO users (email, password_hash, created_at, updated_at)
+           SELECT 'bulk-' || n || '@example.test', 'not-a-hash', now(), now()
+           FROM generate_series($1::int, $1::int + 24) n
+           RETURNING id
+         ), sessions_in AS (
+           INSERT INTO sessions (user_id, created_at, last_active_at, expires_at, auth_time)
+           SELECT id, now() - interval '1 hour', now() - interval '1 hour', now() + interval '1 day', now() - interval '1 hour'
+           FROM users_in, generate_series(1, $2::int / 100)
+           RETURNING id
+         )
+         INSERT INTO refresh_tokens (session_id, token_hash, created_at)
+         SELECT id, sha256(id::text::bytea), now() FROM sessions_in`,
+        [first, SEEDED_SESSIONS],
+      );
+    }
     // A real user whose session started before the instant too, and one who signs in after it.
     const [victim] = await userWithSessions(server, 1);
     await t.dataSource.query(
@@ -141,13 +145,16 @@ describe('admin bulk operations at scale', () => {
 
   it('exports a large trail as a stream in constant memory', async () => {
     const userAgent = `Mozilla/5.0 ${'x'.repeat(1000)}`;
-    await t.dataSource.query(
-      `INSERT INTO audit_events (occurred_at, action, outcome, ip_address, user_agent, request_id, reason)
-       SELECT now() - n * interval '1 millisecond', 'export_probe', 'success', '198.51.100.7', $2,
-              'req-' || n, 'seeded for the export test'
-       FROM generate_series(1, $1::int) n`,
-      [EXPORTED_EVENTS, userAgent],
-    );
+    // In slices, so no single statement nears the driver's query timeout on a loaded machine.
+    for (let from = 1; from <= EXPORTED_EVENTS; from += 5_000) {
+      await t.dataSource.query(
+        `INSERT INTO audit_events (occurred_at, action, outcome, ip_address, user_agent, request_id, reason)
+         SELECT now() - n * interval '1 millisecond', 'export_probe', 'success', '198.51.100.7', $3,
+                'req-' || n, 'seeded for the export test'
+         FROM generate_series($1::int, $2::int) n`,
+        [from, Math.min(from + 4_999, EXPORTED_EVENTS), userAgent],
+      );
+    }
     const listening = (server as Server).listen(0, '127.0.0.1');
     await new Promise((resolve) => listening.once('listening', resolve));
     const { port } = listening.address() as AddressInfo;

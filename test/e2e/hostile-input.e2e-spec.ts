@@ -21,7 +21,7 @@ const CLIENT = { id: 'fuzz', secret: 'fuzz-secret-0123456789' };
 
 type Auth = 'user' | 'admin' | 'client' | 'none';
 interface RouteSpec {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: string;
   auth: Auth;
 }
@@ -40,8 +40,27 @@ const ROUTES: readonly RouteSpec[] = [
   { method: 'post', path: '/admin/users/:userId/logout', auth: 'admin' },
   { method: 'get', path: '/admin/users/:userId/sessions', auth: 'admin' },
   { method: 'get', path: '/admin/audit-events', auth: 'admin' },
+  { method: 'get', path: '/admin/audit-events/export', auth: 'admin' },
+  { method: 'get', path: '/admin/stats', auth: 'admin' },
+  { method: 'get', path: '/admin/users', auth: 'admin' },
+  { method: 'get', path: '/admin/users/:userId', auth: 'admin' },
+  { method: 'post', path: '/admin/users/:userId/suspend', auth: 'admin' },
+  { method: 'post', path: '/admin/users/:userId/reactivate', auth: 'admin' },
+  { method: 'post', path: '/admin/sessions/revoke-all', auth: 'admin' },
+  { method: 'delete', path: '/admin/sessions/:sessionId', auth: 'admin' },
   { method: 'post', path: '/oauth/introspect', auth: 'client' },
   { method: 'post', path: '/oauth/revoke', auth: 'client' },
+  { method: 'post', path: '/oauth/token', auth: 'client' },
+  { method: 'get', path: '/.well-known/ssf-configuration', auth: 'none' },
+  { method: 'post', path: '/ssf/streams', auth: 'client' },
+  { method: 'get', path: '/ssf/streams', auth: 'client' },
+  { method: 'patch', path: '/ssf/streams', auth: 'client' },
+  { method: 'put', path: '/ssf/streams', auth: 'client' },
+  { method: 'delete', path: '/ssf/streams', auth: 'client' },
+  { method: 'get', path: '/ssf/streams/status', auth: 'client' },
+  { method: 'post', path: '/ssf/streams/status', auth: 'client' },
+  { method: 'post', path: '/ssf/streams/verify', auth: 'client' },
+  { method: 'post', path: '/ssf/poll/:streamId', auth: 'client' },
   { method: 'get', path: '/.well-known/jwks.json', auth: 'none' },
   { method: 'get', path: '/.well-known/openid-configuration', auth: 'none' },
   { method: 'get', path: '/health/live', auth: 'none' },
@@ -273,17 +292,21 @@ describe('hostile input', () => {
     await t.app.listen(0, '127.0.0.1');
     port = (server().address() as AddressInfo).port;
     user = await freshUser();
-    const admin = await request(server())
-      .post('/auth/login')
-      .set('X-Forwarded-For', clientIp())
-      .send(ADMIN)
-      .expect(200);
-    adminToken = admin.body.accessToken;
+    adminToken = await adminLogin();
     kid = JSON.parse(Buffer.from(user.accessToken.split('.')[0], 'base64url').toString()).kid;
   });
   afterAll(async () => {
     await t?.close();
   });
+
+  async function adminLogin(): Promise<string> {
+    const admin = await request(server())
+      .post('/auth/login')
+      .set('X-Forwarded-For', clientIp())
+      .send(ADMIN)
+      .expect(200);
+    return admin.body.accessToken as string;
+  }
 
   /** A user of its own with one live session (logins from an IP of their own). */
   async function freshUser(): Promise<LoggedIn> {
@@ -314,6 +337,11 @@ describe('hostile input', () => {
       .get('/auth/me')
       .set('Authorization', `Bearer ${user.accessToken}`);
     if (me.status !== 200 || last.status === 429) user = await freshUser();
+    // A generated body can be a valid emergency brake, which ends the admin's session too.
+    const stats = await request(server())
+      .get('/admin/stats')
+      .set('Authorization', `Bearer ${adminToken}`);
+    if (stats.status === 401) adminToken = await adminLogin();
   }
 
   function credentials(route: RouteSpec): Record<string, string> {

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { Metrics } from '../../metrics/metrics';
 import { REDIS } from '../../redis/redis.module';
+import { SecurityEventBus } from '../../security-events/security-event.bus';
 import { SessionRepository } from '../repositories/session.repository';
 import { MemoryRevocationStore } from './memory-revocation.store';
 import { RedisRevocationStore } from './redis-revocation.store';
@@ -70,6 +71,7 @@ export class RevocationService implements OnApplicationBootstrap {
     private readonly clock: Clock,
     @Inject(REDIS) redis: Redis | null,
     private readonly metrics: Metrics,
+    private readonly securityEvents: SecurityEventBus,
   ) {
     this.shared = redis !== null;
     this.store = redis
@@ -96,6 +98,8 @@ export class RevocationService implements OnApplicationBootstrap {
   /** Call after the ending has committed. */
   async sessionsEnded(sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;
+    // Every ending passes here after its commit: its security events are now deliverable.
+    this.securityEvents.announce();
     try {
       await this.store.markEnded(sessionIds, this.ttlMs);
     } catch (error) {

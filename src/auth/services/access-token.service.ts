@@ -65,23 +65,44 @@ export class AccessTokenService {
    * unexpired) for callers outside the guard, such as introspection. `null` when invalid.
    */
   async verify(token: string): Promise<AccessTokenClaims | null> {
+    const claims = await this.verifySignature(token);
+    return claims && hasAccessTokenClaims(claims) ? (claims as unknown as AccessTokenClaims) : null;
+  }
+
+  /**
+   * A service client's own token (client credentials, RFC 9068): the same checks, plus its
+   * `typ`, and the shape of a client token: `client_id` = `sub`, no session. The client id, or
+   * `null`. A user's token, a SET or a logout token is never one.
+   */
+  async verifyClientToken(token: string): Promise<string | null> {
+    if (decodeHeader(token)?.typ !== CLIENT_TOKEN_TYPE) return null;
+    const claims = await this.verifySignature(token);
+    const clientId = claims?.client_id;
+    return typeof clientId === 'string' && claims?.sub === clientId && claims.sid === undefined
+      ? clientId
+      : null;
+  }
+
+  private async verifySignature(token: string): Promise<Record<string, unknown> | null> {
     const header = decodeHeader(token);
     const key =
       header?.alg === SIGNING_ALGORITHM ? this.keys.verificationKey(header.kid) : undefined;
     if (!key) return null;
     try {
-      const claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, {
+      return await this.jwt.verifyAsync<Record<string, unknown>>(token, {
         publicKey: key.publicKey as unknown as string,
         algorithms: [SIGNING_ALGORITHM],
         issuer: this.config.jwtIssuer,
         audience: this.config.jwtAudience,
       });
-      return hasAccessTokenClaims(claims) ? claims : null;
     } catch {
       return null;
     }
   }
 }
+
+/** RFC 9068 §2.1: the `typ` of access tokens (client-credentials tokens carry it). */
+export const CLIENT_TOKEN_TYPE = 'at+jwt';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -105,14 +126,14 @@ function hasAccessTokenClaims(claims: Partial<Record<keyof AccessTokenClaims, un
   );
 }
 
-function decodeHeader(token: string): { alg?: unknown; kid?: string } | undefined {
+function decodeHeader(token: string): { alg?: unknown; kid?: string; typ?: unknown } | undefined {
   try {
     const header: unknown = JSON.parse(
       Buffer.from(token.split('.')[0] ?? '', 'base64url').toString(),
     );
     if (typeof header !== 'object' || header === null) return undefined;
-    const { alg, kid } = header as { alg?: unknown; kid?: unknown };
-    return { alg, kid: typeof kid === 'string' ? kid : undefined };
+    const { alg, kid, typ } = header as { alg?: unknown; kid?: unknown; typ?: unknown };
+    return { alg, kid: typeof kid === 'string' ? kid : undefined, typ };
   } catch {
     return undefined;
   }

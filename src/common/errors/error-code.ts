@@ -11,6 +11,10 @@ export const ERROR_STATUS = {
   invalid_client: HttpStatus.UNAUTHORIZED,
   invalid_request: HttpStatus.BAD_REQUEST,
   unsupported_token_type: HttpStatus.BAD_REQUEST,
+  unsupported_grant_type: HttpStatus.BAD_REQUEST,
+  invalid_target: HttpStatus.BAD_REQUEST,
+  invalid_push_endpoint: HttpStatus.BAD_REQUEST,
+  unknown_set: HttpStatus.BAD_REQUEST,
   forbidden: HttpStatus.FORBIDDEN,
   /** A destructive admin action needs a fresh `auth_time`: call `POST /auth/reauthenticate`. */
   reauthentication_required: HttpStatus.FORBIDDEN,
@@ -18,6 +22,7 @@ export const ERROR_STATUS = {
   not_found: HttpStatus.NOT_FOUND,
   email_taken: HttpStatus.CONFLICT,
   refresh_conflict: HttpStatus.CONFLICT,
+  stream_exists: HttpStatus.CONFLICT,
   payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
   unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   rate_limited: HttpStatus.TOO_MANY_REQUESTS,
@@ -27,9 +32,11 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** Codes RFC 6749 clients read from the `error` field (RFC 7662 and RFC 7009 endpoints). */
+/** Codes RFC 6749 clients read from the `error` field (RFC 7662, RFC 7009 and token endpoints). */
 export const OAUTH_ERROR_CODES: ReadonlySet<string> = new Set([
   'invalid_client',
   'invalid_request',
   'unsupported_token_type',
+  'unsupported_grant_type',
+  'invalid_target',
 ]);

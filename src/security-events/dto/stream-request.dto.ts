@@ -1,0 +1,37 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+import { EVENTS_SUPPORTED } from '../event-types';
+import { StreamDeliveryDto } from './stream-delivery.dto';
+
+/** SSF 1.0 §8.1.1.1: the receiver-supplied properties of a stream. */
+export class StreamRequestDto {
+  @ApiPropertyOptional({ type: StreamDeliveryDto, description: 'Default: poll (RFC 8936)' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => StreamDeliveryDto)
+  delivery?: StreamDeliveryDto;
+
+  @ApiPropertyOptional({ type: [String], example: EVENTS_SUPPORTED })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(32)
+  @IsString({ each: true })
+  @MaxLength(256, { each: true })
+  events_requested?: string[];
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+}

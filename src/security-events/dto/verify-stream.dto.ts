@@ -1,0 +1,16 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+
+/** SSF 1.0 §8.1.4.2: ask for a verification event on the stream. */
+export class VerifyStreamDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsString()
+  @MaxLength(64)
+  stream_id!: string;
+
+  @ApiPropertyOptional({ maxLength: 256, description: 'Echoed in the verification event' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  state?: string;
+}

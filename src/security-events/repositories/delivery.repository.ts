@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type SecurityEventType } from '../event-types';
+import { type InitiatingEntity } from '../security-event-outbox.sql';
+
+/** A delivery taken for sending: the event it carries and the `jti` its SET gets. */
+export interface LeasedDelivery {
+  jti: string;
+  streamId: string;
+  attempts: number;
+  eventType: SecurityEventType;
+  occurredAt: Date;
+  userId: string | null;
+  sessionId: string | null;
+  initiatingEntity: InitiatingEntity | null;
+  reason: string | null;
+  requestId: string | null;
+  state: string | null;
+}
+
+/** `security_event_deliveries`: each receiver's queue, with leases so no SET goes out twice at once. */
+@Injectable()
+export class DeliveryRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Takes up to `limit` of a stream's due deliveries, oldest first, and hides them from every
+   * other poller or pusher (on any instance) until `leaseUntil`: `SKIP LOCKED` makes two
+   * concurrent takers split the queue instead of sharing it. A SET sent but never
+   * acknowledged is due again when its lease ends (at-least-once).
+   */
+  lease(streamId: string, now: Date, limit: number, leaseUntil: Date): Promise<LeasedDelivery[]> {
+    return this.dataSource.query<LeasedDelivery[]>(
+      `WITH due AS (
+         SELECT id FROM security_event_deliveries
+         WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $2
+         ORDER BY next_attempt_at, created_at
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       ), leased AS (
+         UPDATE security_event_deliveries d SET next_attempt_at = $4, attempts = d.attempts + 1
+         FROM due WHERE d.id = due.id
+         RETURNING d.id, d.stream_id, d.attempts, d.event_id, d.created_at
+       )
+       SELECT leased.id AS jti, leased.stream_id AS "streamId", leased.attempts,
+         e.event_type AS "eventType", e.occurred_at AS "occurredAt", e.user_id AS "userId",
+         e.session_id AS "sessionId", e.initiating_entity AS "initiatingEntity", e.reason,
+         e.request_id AS "requestId", e.state
+       FROM leased JOIN security_events e ON e.id = leased.event_id
+       ORDER BY leased.created_at`,
+      [streamId, now, limit, leaseUntil],
+    );
+  }
+
+  async hasDue(streamId: string, now: Date): Promise<boolean> {
+    const rows = await this.dataSource.query<{ due: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM security_event_deliveries
+         WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $2) AS due`,
+      [streamId, now],
+    );
+    return rows[0].due;
+  }
+
+  /** Which of `jtis` are deliveries of this stream (acknowledged or not). */
+  async findOwnJtis(streamId: string, jtis: readonly string[]): Promise<string[]> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      'SELECT id FROM security_event_deliveries WHERE stream_id = $1 AND id = ANY ($2::uuid[])',
+      [streamId, jtis],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Marks deliveries done: acknowledged, or refused by the receiver with an error (RFC 8936
+   * §2.4 `setErrs`: never sent again either). Acknowledging twice keeps the first instant.
+   */
+  async markDelivered(
+    streamId: string,
+    jtis: readonly string[],
+    errors: readonly (string | null)[],
+    now: Date,
+  ): Promise<void> {
+    if (jtis.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE security_event_deliveries d
+       SET delivered_at = COALESCE(d.delivered_at, $3), last_error = COALESCE(outcome.error, d.last_error)
+       FROM unnest($2::uuid[], $4::text[]) AS outcome(id, error)
+       WHERE d.stream_id = $1 AND d.id = outcome.id`,
+      [streamId, jtis, now, errors],
+    );
+  }
+
+  /** A push that failed: due again at `retryAt`. */
+  async scheduleRetry(jti: string, retryAt: Date, error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE security_event_deliveries SET next_attempt_at = $2, last_error = $3
+       WHERE id = $1 AND delivered_at IS NULL`,
+      [jti, retryAt, error],
+    );
+  }
+
+  /** A verification event for one stream (SSF 1.0 §8.1.4), queued in one statement. */
+  async queueVerification(streamId: string, state: string | null, now: Date): Promise<void> {
+    await this.dataSource.query(
+      `WITH event AS (
+         INSERT INTO security_events (event_type, occurred_at, state)
+         VALUES ('verification', $2, $3) RETURNING id
+       )
+       INSERT INTO security_event_deliveries (stream_id, event_id, created_at, next_attempt_at)
+       SELECT $1, id, $2, $2 FROM event`,
+      [streamId, now, state],
+    );
+  }
+
+  /**
+   * Retention. Delivered rows go once older than `deliveredBefore` (kept at least the
+   * access-token lifetime); undelivered ones once older than `undeliveredBefore`, and their
+   * count per receiver is returned for the metric and the log. Events no delivery refers to
+   * and older than `deliveredBefore` go too (a new stream is back-filled from the rest).
+   */
+  async purge(
+    deliveredBefore: Date,
+    undeliveredBefore: Date,
+  ): Promise<{ clientId: string; kind: string; dropped: number }[]> {
+    const rows = await this.dataSource.query<{ clientId: string; kind: string; dropped: string }[]>(
+      `WITH delivered AS (
+         DELETE FROM security_event_deliveries
+         WHERE delivered_at IS NOT NULL AND created_at < $1
+       ), dropped AS (
+         DELETE FROM security_event_deliveries
+         WHERE delivered_at IS NULL AND created_at < $2
+         RETURNING stream_id
+       ), events AS (
+         -- Rows the CTEs above delete are still visible here: their events go next time.
+         DELETE FROM security_events e
+         WHERE e.occurred_at < $1
+           AND NOT EXISTS (SELECT 1 FROM security_event_deliveries d WHERE d.event_id = e.id)
+       )
+       SELECT s.client_id AS "clientId", s.kind, count(*) AS dropped
+       FROM dropped JOIN ssf_streams s ON s.id = dropped.stream_id
+       GROUP BY s.client_id, s.kind`,
+      [deliveredBefore, undeliveredBefore],
+    );
+    return rows.map((row) => ({ ...row, dropped: Number(row.dropped) }));
+  }
+}

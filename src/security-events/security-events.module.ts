@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { AuthModule } from '../auth/auth.module';
+import { ServiceClientGuard } from '../oauth/service-client.guard';
+import { PollController } from './controllers/poll.controller';
+import { SsfConfigurationController } from './controllers/ssf-configuration.controller';
+import { StreamController } from './controllers/stream.controller';
+import { ReceiverGuard } from './guards/receiver.guard';
+import { DeliveryRepository } from './repositories/delivery.repository';
+import { StreamRepository } from './repositories/stream.repository';
+import { SecurityEventBusModule } from './security-event-bus.module';
+import { PollService } from './services/poll.service';
+import { PushDeliveryWorker } from './services/push-delivery.worker';
+import { PushEndpointPolicy } from './services/push-endpoint.policy';
+import { SecurityEventRetentionJob } from './services/security-event-retention.job';
+import { SecurityEventTokenService } from './services/security-event-token.service';
+import { StreamService } from './services/stream.service';
+
+/**
+ * The SSF transmitter (issue 10): stream management, poll and push delivery of the events
+ * the outbox records, and back-channel logout.
+ */
+@Module({
+  imports: [AuthModule, SecurityEventBusModule, JwtModule.register({})],
+  controllers: [SsfConfigurationController, StreamController, PollController],
+  providers: [
+    StreamRepository,
+    DeliveryRepository,
+    SecurityEventTokenService,
+    PushEndpointPolicy,
+    StreamService,
+    PollService,
+    PushDeliveryWorker,
+    SecurityEventRetentionJob,
+    ServiceClientGuard,
+    ReceiverGuard,
+  ],
+})
+export class SecurityEventsModule {}

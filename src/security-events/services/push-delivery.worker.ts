@@ -1,0 +1,180 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { AppConfig } from '../../config/app-config';
+import { Clock } from '../../common/clock/clock';
+import { Metrics } from '../../metrics/metrics';
+import { push, type PushResult } from '../push/push-client';
+import { type LeasedDelivery, DeliveryRepository } from '../repositories/delivery.repository';
+import { StreamRepository } from '../repositories/stream.repository';
+import { SecurityEventBus } from '../security-event.bus';
+import { type Stream } from '../stream';
+import { PushEndpointPolicy } from './push-endpoint.policy';
+import { SecurityEventTokenService } from './security-event-token.service';
+
+const PUSH_TIMEOUT_MS = 5_000;
+/** A push in flight is hidden from other instances this long; a crash mid-push retries after it. */
+const LEASE_MS = 60_000;
+const FIRST_BACKOFF_MS = 1_000;
+/** Retries (503s, timeouts, receivers down) are picked up on this tick as well as on announcements. */
+const TICK_MS = 1_000;
+
+type Outcome = 'delivered' | 'refused' | 'retry';
+
+/**
+ * RFC 8935 push and OpenID Connect Back-Channel Logout delivery. Each due delivery is leased
+ * in PostgreSQL before it is sent (`FOR UPDATE SKIP LOCKED`, see DeliveryRepository.lease), so
+ * several instances never send the same event to the same receiver at once; at most
+ * SSF_PUSH_CONCURRENCY pushes per receiver are in flight per instance. Failures are retried
+ * with exponential backoff (up to SSF_PUSH_MAX_BACKOFF) until retention drops the event.
+ */
+@Injectable()
+export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(PushDeliveryWorker.name);
+  private readonly inFlight = new Map<string, number>();
+  private readonly sending = new Set<Promise<void>>();
+  private running = false;
+  private again = false;
+  private closing = false;
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly streams: StreamRepository,
+    private readonly deliveries: DeliveryRepository,
+    private readonly tokens: SecurityEventTokenService,
+    private readonly endpoints: PushEndpointPolicy,
+    private readonly metrics: Metrics,
+    private readonly bus: SecurityEventBus,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.streams.syncBackchannel(
+      this.config.serviceClients.flatMap((client) =>
+        client.backchannelLogoutUri
+          ? [{ clientId: client.id, uri: client.backchannelLogoutUri }]
+          : [],
+      ),
+      this.clock.now(),
+    );
+    this.unsubscribe = this.bus.subscribe(() => this.trigger());
+    this.trigger();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    this.unsubscribe?.();
+    await Promise.allSettled([...this.sending]);
+  }
+
+  @Interval(TICK_MS)
+  tick(): void {
+    this.trigger();
+  }
+
+  /** Runs a pass now, or right after the one under way. */
+  trigger(): void {
+    if (this.closing) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.pass()
+      .catch((error: unknown) => this.logger.warn(`Push pass failed: ${String(error)}`))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.trigger();
+        }
+      });
+  }
+
+  private async pass(): Promise<void> {
+    const now = this.clock.now();
+    for (const stream of await this.streams.findPushWithDue(now)) {
+      const free = this.config.ssfPushConcurrency - (this.inFlight.get(stream.id) ?? 0);
+      if (free <= 0 || this.closing) continue;
+      const leased = await this.deliveries.lease(
+        stream.id,
+        now,
+        free,
+        new Date(now.getTime() + LEASE_MS),
+      );
+      for (const delivery of leased) this.start(stream, delivery);
+    }
+  }
+
+  private start(stream: Stream, delivery: LeasedDelivery): void {
+    this.inFlight.set(stream.id, (this.inFlight.get(stream.id) ?? 0) + 1);
+    const sending = this.send(stream, delivery)
+      .catch((error: unknown) =>
+        this.logger.warn(`Push to ${stream.clientId} failed unexpectedly: ${String(error)}`),
+      )
+      .finally(() => {
+        this.inFlight.set(stream.id, (this.inFlight.get(stream.id) ?? 1) - 1);
+        this.sending.delete(sending);
+        this.trigger();
+      });
+    this.sending.add(sending);
+  }
+
+  private async send(stream: Stream, delivery: LeasedDelivery): Promise<void> {
+    const backchannel = stream.kind === 'backchannel';
+    const url = stream.endpointUrl ?? '';
+    const token = backchannel
+      ? await this.tokens.logoutToken(delivery, stream.clientId)
+      : await this.tokens.set(delivery, stream.clientId, stream.id);
+    const result = await push(
+      url,
+      // Back-Channel Logout 1.0 §2.5: a form with `logout_token`; RFC 8935 §2: the SET itself.
+      backchannel ? new URLSearchParams({ logout_token: token }).toString() : token,
+      {
+        contentType: backchannel ? 'application/x-www-form-urlencoded' : 'application/secevent+jwt',
+        allowPrivate: this.endpoints.allowsPrivate(url),
+        timeoutMs: PUSH_TIMEOUT_MS,
+      },
+    );
+    const outcome = outcomeOf(result);
+    const method = backchannel ? 'backchannel' : 'push';
+    this.metrics.securityEventDeliveries.inc({ method, outcome });
+    const why =
+      result.error ?? (result.status === undefined ? 'no answer' : `HTTP ${result.status}`);
+    const now = this.clock.now();
+    if (outcome === 'retry') {
+      const backoff = Math.min(
+        this.config.ssfPushMaxBackoffMs,
+        FIRST_BACKOFF_MS * 2 ** Math.min(delivery.attempts - 1, 30),
+      );
+      await this.deliveries.scheduleRetry(delivery.jti, new Date(now.getTime() + backoff), why);
+      return;
+    }
+    if (outcome === 'refused') {
+      // RFC 8935 §2.3: the receiver refused this SET for good; sending it again cannot help.
+      this.logger.warn(
+        `Receiver ${stream.clientId} refused security event ${delivery.jti}: ${why}`,
+      );
+    }
+    await this.deliveries.markDelivered(
+      stream.id,
+      [delivery.jti],
+      [outcome === 'refused' ? why : null],
+      now,
+    );
+  }
+}
+
+/** 2xx delivered; a 4xx but 408/429 refused for good; anything else (5xx, 3xx, no answer) retried. */
+function outcomeOf(result: PushResult): Outcome {
+  const status = result.status;
+  if (status === undefined) return 'retry';
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return 'refused';
+  return 'retry';
+}
