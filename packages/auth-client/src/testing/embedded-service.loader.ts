@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -26,7 +27,7 @@ export interface NestApp {
   listen(port: number, host: string): Promise<unknown>;
   getUrl(): Promise<string>;
   get<T>(token: unknown): T;
-  getHttpServer(): import('node:http').Server;
+  getHttpServer(): Server;
   close(): Promise<void>;
 }
 
