@@ -8,6 +8,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY admin-console ./admin-console
+# The console bundles the typed client from its sources.
+COPY packages/client/src ./packages/client/src
 # The image is the service alone; the workspaces under packages/ are published to npm, not shipped.
 RUN npm run build:service
 

@@ -10,6 +10,14 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   base: '/admin/',
+  // The typed client from its sources: no build of the workspace needed first (nor in the image).
+  resolve: {
+    alias: {
+      '@auth-service/client': fileURLToPath(
+        new URL('../packages/client/src/index.ts', import.meta.url),
+      ),
+    },
+  },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: fileURLToPath(new URL('../dist/admin-console', import.meta.url)),

@@ -13,6 +13,8 @@ mkdir -p "$work/build"
 cp package.json package-lock.json tsconfig.json tsconfig.build.json nest-cli.json "$work/build/"
 cp -r src "$work/build/src"
 cp -r admin-console "$work/build/admin-console"
+mkdir -p "$work/build/packages/client"
+cp -r packages/client/src "$work/build/packages/client/src"
 (cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npm run build:service --silent)
 
 # Stage "deps"

@@ -19,6 +19,12 @@ import { AuditEventRepository } from './repositories/audit-event.repository';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
 import { SessionRepository } from './repositories/session.repository';
 import { SigningKeyRepository } from './repositories/signing-key.repository';
+import { RefusalAuditService } from './services/refusal-audit.service';
+import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from './login-limits/login-attempt.store';
+import { LoginLimiter } from './login-limits/login-limiter';
+import { MemoryLoginAttemptStore } from './login-limits/memory-login-attempt.store';
+import { RedisLoginAttemptStore } from './login-limits/redis-login-attempt.store';
+import { PasswordPolicy } from './passwords/password-policy';
 import { UserRepository } from './repositories/user.repository';
 import { RevocationService } from './revocation/revocation.service';
 import { AccessTokenService } from './services/access-token.service';
@@ -74,10 +80,19 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     AuditEventRepository,
     SigningKeyRepository,
     PasswordHasher,
+    PasswordPolicy,
+    LoginLimiter,
+    {
+      provide: LOGIN_ATTEMPT_STORE,
+      inject: [REDIS],
+      useFactory: (redis: Redis | null): LoginAttemptStore =>
+        redis ? new RedisLoginAttemptStore(redis) : new MemoryLoginAttemptStore(),
+    },
     SigningKeyService,
     AccessTokenService,
     AuditService,
     LogoutAuditService,
+    RefusalAuditService,
     RevocationService,
     SessionService,
     SessionExpiryJob,
@@ -96,6 +111,7 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     LogoutAuditFilter,
   ],
   exports: [
+    RefusalAuditService,
     UserRepository,
     RefreshTokenRepository,
     AccessTokenService,

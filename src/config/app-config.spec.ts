@@ -203,6 +203,44 @@ describe('loadConfig', () => {
     }
   });
 
+  it('login and registration limits: documented defaults, bounded values', () => {
+    expect(loadConfig({})).toEqual(
+      expect.objectContaining({
+        loginRateLimit: 10,
+        loginRateWindowMs: 15 * MINUTE,
+        registrationRateLimit: 10,
+      }),
+    );
+    expect(loadConfig({ LOGIN_RATE_LIMIT: '5', LOGIN_RATE_WINDOW: '1h' })).toEqual(
+      expect.objectContaining({ loginRateLimit: 5, loginRateWindowMs: 60 * MINUTE }),
+    );
+    expect(configError({ LOGIN_RATE_LIMIT: '0' }).message).toMatch(/LOGIN_RATE_LIMIT/);
+    expect(configError({ LOGIN_RATE_WINDOW: 'soon' }).message).toMatch(/LOGIN_RATE_WINDOW/);
+    expect(configError({ REGISTRATION_RATE_LIMIT: '-1' }).message).toMatch(
+      /REGISTRATION_RATE_LIMIT/,
+    );
+  });
+
+  it('takes the public base URL from PUBLIC_URL, else from an issuer that is a URL, else none', () => {
+    expect(loadConfig({}).publicBaseUrl).toBeUndefined();
+    expect(loadConfig({ JWT_ISSUER: 'urn:example:auth' }).publicBaseUrl).toBeUndefined();
+    expect(loadConfig({ JWT_ISSUER: 'https://id.example.com/' }).publicBaseUrl).toBe(
+      'https://id.example.com',
+    );
+    expect(
+      loadConfig({ JWT_ISSUER: 'https://id.example.com', PUBLIC_URL: 'https://a.example/auth/' })
+        .publicBaseUrl,
+    ).toBe('https://a.example/auth');
+    for (const bad of [
+      'ftp://a.example',
+      'not a url',
+      'https://a.example/?x=1',
+      'https://u@a.example',
+    ]) {
+      expect(configError({ PUBLIC_URL: bad }).message).toMatch(/PUBLIC_URL/);
+    }
+  });
+
   it('does not echo service client secrets in its message', () => {
     const error = configError({
       SERVICE_CLIENTS: 'billing:0123456789abcdef,billing:secretsecretsecret',

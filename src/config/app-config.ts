@@ -25,6 +25,12 @@ export class AppConfig {
   /** Namespaces every Redis key, so several deployments (or test runs) can share one Redis. */
   readonly redisKeyPrefix!: string;
   readonly jwtIssuer!: string;
+  /**
+   * The service's external base URL, without a trailing slash: `PUBLIC_URL`, else an issuer
+   * that is an http(s) URL (RFC 8414 §3). Discovery documents are built from it and from
+   * nothing in the request; unset means they are not served.
+   */
+  readonly publicBaseUrl?: string;
   readonly jwtAudience!: string;
   readonly jwtPrivateKeyPem?: string;
   /** During a key rotation: the previous key (public or private PEM), still accepted for verification. */
@@ -34,6 +40,11 @@ export class AppConfig {
   readonly sessionIdleTimeoutMs!: number;
   readonly logoutRateLimit!: number;
   readonly logoutRateWindowMs!: number;
+  /** Failed logins per (account, client) per window; the per-account and per-client limits derive from it. */
+  readonly loginRateLimit!: number;
+  readonly loginRateWindowMs!: number;
+  /** Registrations per client per login window (each costs an argon2 hash). */
+  readonly registrationRateLimit!: number;
   readonly refreshTokenReuseIntervalMs!: number;
   readonly accessTokenRevocationCheck!: boolean;
   readonly serviceClients!: readonly ServiceClient[];
@@ -114,6 +125,26 @@ function url(env: Environment, name: string, protocols: string[]): string | unde
     throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+function baseUrl(raw: string): string {
+  const parsed = new URL(raw);
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+}
+
+/** `PUBLIC_URL`, or the issuer when it is an http(s) URL; undefined when neither gives one. */
+function publicBaseUrl(env: Environment, issuer: string): string | undefined {
+  const configured = url(env, 'PUBLIC_URL', ['http:', 'https:']);
+  if (configured !== undefined) {
+    const parsed = new URL(configured);
+    if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '') {
+      throw new ConfigError('PUBLIC_URL', 'must be a base URL without query, fragment or user');
+    }
+    return baseUrl(configured);
+  }
+  if (!URL.canParse(issuer)) return undefined;
+  const protocol = new URL(issuer).protocol;
+  return protocol === 'http:' || protocol === 'https:' ? baseUrl(issuer) : undefined;
 }
 
 function privateKey(env: Environment, name: string): string | undefined {
@@ -306,6 +337,7 @@ function logLevel(env: Environment, name: string): LogLevel {
 
 /** Validates the environment; throws a `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Environment): AppConfig {
+  const jwtIssuer = text(env, 'JWT_ISSUER', 'auth-service');
   const pushOrigins = origins(env, 'SSF_PUSH_ALLOWED_ORIGINS').filter((origin) => origin !== '*');
   const accessTokenTtlMs = duration(env, 'ACCESS_TOKEN_TTL', '15m');
   const config: AppConfig = {
@@ -314,7 +346,8 @@ export function loadConfig(env: Environment): AppConfig {
     dataDir: text(env, 'DATA_DIR', './data'),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'auth:'),
-    jwtIssuer: text(env, 'JWT_ISSUER', 'auth-service'),
+    jwtIssuer,
+    publicBaseUrl: publicBaseUrl(env, jwtIssuer),
     jwtAudience: text(env, 'JWT_AUDIENCE', 'auth-service'),
     jwtPrivateKeyPem: privateKey(env, 'JWT_PRIVATE_KEY'),
     jwtPreviousPublicKeyPem: publicKey(env, 'JWT_PREVIOUS_PUBLIC_KEY'),
@@ -323,6 +356,9 @@ export function loadConfig(env: Environment): AppConfig {
     sessionIdleTimeoutMs: duration(env, 'SESSION_IDLE_TIMEOUT', '7d'),
     logoutRateLimit: integer(env, 'LOGOUT_RATE_LIMIT', 20, 1, 1_000_000),
     logoutRateWindowMs: duration(env, 'LOGOUT_RATE_WINDOW', '5m'),
+    loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 10, 1, 1_000_000),
+    loginRateWindowMs: duration(env, 'LOGIN_RATE_WINDOW', '15m'),
+    registrationRateLimit: integer(env, 'REGISTRATION_RATE_LIMIT', 10, 1, 1_000_000),
     refreshTokenReuseIntervalMs: duration(env, 'REFRESH_TOKEN_REUSE_INTERVAL', '10s', true),
     accessTokenRevocationCheck: boolean(env, 'ACCESS_TOKEN_REVOCATION_CHECK', true),
     serviceClients: serviceClients(env, pushOrigins),

@@ -9,6 +9,7 @@ import { EmbeddedPostgres } from './embedded-postgres';
 import { InitialSchema1764086400000 } from './migrations/1764086400000-initial-schema';
 import { SecurityEvents1796134915358 } from './migrations/1796134915358-security-events';
 import { UserStatusAndAdminIndexes1796134980958 } from './migrations/1796134980958-user-status-and-admin-indexes';
+import { NormalizedEmails1796134987208 } from './migrations/1796134987208-normalized-emails';
 import { pgDriver } from './pg-driver';
 
 export const ENTITIES = [User, Session, RefreshToken, AuditEvent, SigningKey];
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   InitialSchema1764086400000,
   SecurityEvents1796134915358,
   UserStatusAndAdminIndexes1796134980958,
+  NormalizedEmails1796134987208,
 ];
 
 /** Any 64-bit number unique to this service: serialises migrations across instances. */

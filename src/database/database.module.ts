@@ -12,8 +12,14 @@ import { createDataSource, runMigrations } from './data-source.factory';
       inject: [AppConfig],
       useFactory: async (config: AppConfig): Promise<DataSource> => {
         const dataSource = await createDataSource(config);
-        await dataSource.initialize();
-        await runMigrations(dataSource);
+        try {
+          await dataSource.initialize();
+          await runMigrations(dataSource);
+        } catch (error) {
+          // A refused start (a migration that refuses, a database that is down) leaves no pool behind.
+          await dataSource.destroy().catch(() => undefined);
+          throw error;
+        }
         new Logger('Database').log(
           config.databaseUrl
             ? 'Connected to PostgreSQL'

@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { withTimeout } from './with-timeout';
 
 @Injectable()
 export class DatabaseHealthIndicator {
+  private readonly logger = new Logger(DatabaseHealthIndicator.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly indicators: HealthIndicatorService,
@@ -16,7 +18,12 @@ export class DatabaseHealthIndicator {
       await withTimeout(this.dataSource.query('SELECT 1'), timeoutMs);
       return indicator.up();
     } catch (error) {
-      return indicator.down({ message: error instanceof Error ? error.message : 'unreachable' });
+      // The client's error text (addresses, user names, driver internals) goes to the log only;
+      // the unauthenticated caller learns which check failed, nothing more.
+      this.logger.warn(
+        `Readiness: the database check failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return indicator.down();
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type Redis from 'ioredis';
 import { REDIS } from '../redis/redis.module';
@@ -6,6 +6,8 @@ import { withTimeout } from './with-timeout';
 
 @Injectable()
 export class RedisHealthIndicator {
+  private readonly logger = new Logger(RedisHealthIndicator.name);
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
     private readonly indicators: HealthIndicatorService,
@@ -22,7 +24,12 @@ export class RedisHealthIndicator {
       await withTimeout(this.redis.ping(), timeoutMs);
       return indicator.up();
     } catch (error) {
-      return indicator.down({ message: error instanceof Error ? error.message : 'unreachable' });
+      // The client's error text (addresses, user names, driver internals) goes to the log only;
+      // the unauthenticated caller learns which check failed, nothing more.
+      this.logger.warn(
+        `Readiness: the Redis check failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return indicator.down();
     }
   }
 }

@@ -6,23 +6,16 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import {
-  Body,
-  Controller,
-  Header,
-  HttpCode,
-  HttpStatus,
-  Post,
-  Req,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import { type Request } from 'express';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { SERVICE_CLIENT } from '../openapi/openapi.setup';
 import { IntrospectionResponse } from './dto/introspection.response';
 import { Public } from '../common/decorators/public.decorator';
 import { Client, type ClientContext } from '../common/http/client-context';
+import { NoStore } from '../common/http/no-store.decorator';
 import { RateLimited } from '../auth/throttling/rate-limited.decorator';
+import { AuditRefusals } from '../auth/decorators/audit-refusals.decorator';
 import { TokenRequestDto } from './dto/token-request.dto';
 import { ClientCredentialsRequestDto } from './dto/client-credentials-request.dto';
 import { ClientTokenResponse } from './dto/client-token.response';
@@ -58,8 +51,8 @@ export class OAuthController {
   @ApiOkResponse({ type: ClientTokenResponse })
   @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
-  @Header('Cache-Control', 'no-store')
-  @Header('Pragma', 'no-cache')
+  @NoStore()
+  @AuditRefusals('client_token')
   @RateLimited('oauth')
   token(@Body() body: ClientCredentialsRequestDto, @Req() request: Request): Promise<ClientToken> {
     return this.clientTokens.issue(request.serviceClient!.id, body.grant_type, body.audience);
@@ -72,7 +65,8 @@ export class OAuthController {
   @ApiOkResponse({ type: IntrospectionResponse })
   @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
+  @AuditRefusals('token_introspection')
   @RateLimited('oauth')
   introspect(@Body() body: TokenRequestDto): Promise<Introspection> {
     // RFC 7662 lets the server ignore hints; an unknown one only loses its ordering.
@@ -93,7 +87,8 @@ export class OAuthController {
   @ApiOkResponse({ description: 'Revoked, or nothing to revoke' })
   @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
+  @AuditRefusals('token_revocation')
   @RateLimited('oauth')
   async revoke(
     @Body() body: TokenRequestDto,

@@ -1,11 +1,12 @@
 import { type JsonWebKey } from 'node:crypto';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Controller, Get, Header, Req } from '@nestjs/common';
-import { type Request } from 'express';
+import { Controller, Get, Header } from '@nestjs/common';
 import { DiscoveryResponse } from './dto/discovery.response';
 import { JwksResponse } from './dto/jwks.response';
+import { requirePublicBaseUrl } from './public-base-url';
 import { AppConfig } from '../config/app-config';
 import { Public } from '../common/decorators/public.decorator';
+import { ApiErrors } from '../openapi/api-errors.decorator';
 import { SIGNING_ALGORITHM, SigningKeyService } from '../auth/services/signing-key.service';
 
 interface PublicJwk extends JsonWebKey {
@@ -44,11 +45,16 @@ export class WellKnownController {
   }
 
   @Get('openid-configuration')
-  @ApiOperation({ summary: 'Discovery: issuer, JWKS, introspection and revocation endpoints' })
+  @ApiOperation({
+    summary: 'Discovery: issuer, JWKS, introspection and revocation endpoints',
+    description:
+      'Every URL comes from PUBLIC_URL (or an issuer that is a URL); 404 when neither is configured.',
+  })
   @ApiOkResponse({ type: DiscoveryResponse })
+  @ApiErrors(404)
   @Header('Cache-Control', 'public, max-age=300')
-  discovery(@Req() request: Request): Record<string, unknown> {
-    const base = this.baseUrl(request);
+  discovery(): Record<string, unknown> {
+    const base = requirePublicBaseUrl(this.config);
     return {
       issuer: this.config.jwtIssuer,
       jwks_uri: `${base}/.well-known/jwks.json`,
@@ -58,26 +64,4 @@ export class WellKnownController {
       revocation_endpoint_auth_methods_supported: ['client_secret_basic'],
     };
   }
-
-  /**
-   * Where the endpoints live. An issuer that is an http(s) URL is the service's public base
-   * (RFC 8414 §3), so the endpoints never depend on the request: a forged `Host` must not put
-   * another JWKS into a document consumers and shared caches keep for five minutes. Only an
-   * issuer that is no URL (the default `auth-service`) falls back to the URL the caller used.
-   */
-  private baseUrl(request: Request): string {
-    return serviceBaseUrl(this.config.jwtIssuer, request);
-  }
-}
-
-/** The public base of the service's endpoints (see `WellKnownController.baseUrl`). */
-export function serviceBaseUrl(issuer: string, request: Request): string {
-  return issuerBaseUrl(issuer) ?? `${request.protocol}://${request.get('host') ?? 'localhost'}`;
-}
-
-function issuerBaseUrl(issuer: string): string | undefined {
-  if (!URL.canParse(issuer)) return undefined;
-  const url = new URL(issuer);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

@@ -231,6 +231,12 @@ describe('account security', () => {
         [sessions[0].userId],
       );
       expect(stamped.map((row) => row.reauthenticated_at)).toEqual([null, null]);
+      // The refusal leaves a trace, like the ten wrong passwords before it.
+      const refusals = (await auditOf(sessions[0].userId, 'reauthenticate')).map(
+        (row) => row.reason,
+      );
+      expect(refusals.filter((reason) => reason === 'invalid_credentials')).toHaveLength(10);
+      expect(refusals.filter((reason) => reason === 'rate_limited')).toHaveLength(1);
 
       // Another user has a bucket of their own.
       await reauthenticate(other, { password: other.password }).expect(200);
@@ -336,7 +342,7 @@ describe('account security', () => {
 
     it.each([8, 128])('accepts a new password of %i characters', async (length) => {
       const [current] = await userWithSessions(1);
-      const newPassword = 'p'.repeat(length);
+      const newPassword = 'new pass'.repeat(16).slice(0, length);
       await changePassword(current, { currentPassword: current.password, newPassword }).expect(200);
       await signIn({ ...current, password: newPassword });
     });
@@ -482,64 +488,97 @@ describe('account security', () => {
     });
   });
 
-  describe('login rate limits', () => {
-    const expectRateLimitHeaders = (response: Response, limit: number, remaining: number) => {
-      expect(response.headers['x-ratelimit-limit']).toBe(String(limit));
-      expect(response.headers['x-ratelimit-remaining']).toBe(String(remaining));
-      const reset = Number(response.headers['x-ratelimit-reset']);
-      expect(reset).toBeGreaterThan(0);
-      expect(reset).toBeLessThanOrEqual(900);
+  describe('login limits (failures only; never a lockout by others)', () => {
+    const expectNoRateLimitHeaders = (response: Response) => {
+      // An unauthenticated caller learns nothing of an account's counters.
+      for (const header of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) {
+        expect(response.headers).not.toHaveProperty(header);
+      }
+    };
+    const retryAfterOf = (response: Response): number => {
+      const seconds = Number(response.headers['retry-after']);
+      expect(seconds).toBeGreaterThan(0);
+      return seconds;
     };
 
-    it('per account: 10 attempts for one email, then 429 even with the right password', async () => {
+    it('per (account, client): 10 failures, then 429 for that client only; the owner elsewhere signs in', async () => {
+      const user = await registerUser(server);
+      const attacker = uniqueIp();
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        const response = await loginRequest(user.email, 'wrong password', attacker);
+        expectContractError(response, 401, 'invalid_credentials');
+        expectNoRateLimitHeaders(response);
+      }
+      const refused = await loginRequest(user.email, user.password, attacker);
+      expectContractError(refused, 429, 'rate_limited');
+      expectNoRateLimitHeaders(refused);
+      expect(retryAfterOf(refused)).toBeLessThanOrEqual(900);
+      expect(refused.body).not.toHaveProperty('accessToken');
+      // However the address is written, it is one account and one counter.
+      expectContractError(
+        await loginRequest(user.email.toUpperCase(), user.password, attacker),
+        429,
+      );
+
+      // The owner, from their own address, is not locked out.
+      const owner = await loginRequest(user.email, user.password, uniqueIp()).expect(200);
+      expectNoRateLimitHeaders(owner);
+    });
+
+    it('10 failures from other addresses do not lock the owner out', async () => {
+      const user = await registerUser(server);
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        expectContractError(await loginRequest(user.email, 'wrong password'), 401);
+      }
+      await loginRequest(user.email, user.password, uniqueIp()).expect(200);
+    });
+
+    it('successful logins are not counted', async () => {
       const user = await registerUser(server);
       const ip = uniqueIp();
-      for (let attempt = 1; attempt <= 10; attempt++) {
-        const response = await loginRequest(user.email, 'wrong password', ip);
-        expectContractError(response, 401, 'invalid_credentials');
-        expectRateLimitHeaders(response, 10, 10 - attempt);
+      for (let attempt = 1; attempt <= 12; attempt++) {
+        await loginRequest(user.email, user.password, ip).expect(200);
       }
-      const refused = await loginRequest(user.email, user.password, ip);
-      expectContractError(refused, 429, 'rate_limited');
-      expectRateLimitHeaders(refused, 10, 0);
-      const retryAfter = Number(refused.headers['retry-after']);
-      expect(retryAfter).toBeGreaterThan(0);
-      expect(retryAfter).toBeLessThanOrEqual(900);
-      expect(refused.body).not.toHaveProperty('accessToken');
-
-      // Per account, whatever the source and however the address is written.
-      expectContractError(await loginRequest(user.email, user.password), 429, 'rate_limited');
-      expectContractError(
-        await loginRequest(user.email.toUpperCase(), user.password),
-        429,
-        'rate_limited',
-      );
-      const sessions: unknown[] = await t.dataSource.query(
-        'SELECT 1 FROM sessions WHERE user_id = $1',
-        [user.userId],
-      );
-      expect(sessions).toEqual([]);
-
-      // Another account from the same address is still allowed.
-      const other = await registerUser(server);
-      const allowed = await loginRequest(other.email, other.password, ip).expect(200);
-      expectRateLimitHeaders(allowed, 10, 9);
+      // The full budget of failures is still there, then the limit.
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        expectContractError(await loginRequest(user.email, 'wrong password', ip), 401);
+      }
+      expectContractError(await loginRequest(user.email, user.password, ip), 429);
     });
 
-    it('logins never use up the user’s logouts', async () => {
+    it('per account from anywhere: growing delays for unknown clients, none for the owner’s own', async () => {
       const user = await registerUser(server);
-      const sessions: LoggedIn[] = [];
-      for (let attempt = 1; attempt <= 10; attempt++) {
-        const session = await signIn(user);
-        expectRateLimitHeaders(session.response, 10, 10 - attempt);
-        sessions.push(session);
+      const ownerIp = uniqueIp();
+      await loginRequest(user.email, user.password, ownerIp).expect(200);
+      // 20 failures (twice the limit) from 20 addresses: no delay yet.
+      for (let attempt = 1; attempt <= 20; attempt++) {
+        expectContractError(await loginRequest(user.email, 'wrong password'), 401);
       }
-      const loggedOut = await logout(sessions[0], 'local').expect(200);
-      expect(loggedOut.headers['x-ratelimit-limit']).toBe('20');
-      expect(loggedOut.headers['x-ratelimit-remaining']).toBe('19');
+      // From then on each failure doubles the wait (1 s, 2 s, 4 s, ...): soon one is refused,
+      // however slowly this machine sends them.
+      let refused: Response | undefined;
+      for (let attempt = 1; attempt <= 10 && !refused; attempt++) {
+        const response = await loginRequest(user.email, 'wrong password');
+        if (response.status === 429) refused = response;
+        else expectContractError(response, 401);
+      }
+      expect(refused).toBeDefined();
+      expectContractError(refused!, 429, 'rate_limited');
+      expectNoRateLimitHeaders(refused!);
+      // A delay, never a lock: at most a minute.
+      const wait = retryAfterOf(refused!);
+      expect(wait).toBeLessThanOrEqual(60);
+
+      // The owner's own client is not delayed; a new one of theirs waits at most the delay.
+      await loginRequest(user.email, user.password, ownerIp).expect(200);
+      const newDevice = await loginRequest(user.email, user.password, uniqueIp());
+      expectContractError(newDevice, 429, 'rate_limited');
+      expect(retryAfterOf(newDevice)).toBeLessThanOrEqual(60);
+      t.clock.advance(60_000);
+      await loginRequest(user.email, user.password, uniqueIp()).expect(200);
     });
 
-    it('per client address: 100 attempts from one /64, then 429 for any account', async () => {
+    it('per client address: 100 failures from one /64, then 429 for any account', async () => {
       const network = uniqueNetwork();
       const user = await registerUser(server);
       // A source rotating through the addresses of its /64 is still one source.
@@ -560,12 +599,31 @@ describe('account security', () => {
       }
       const refused = await loginRequest(user.email, user.password, `${network}:1:2:3:4`);
       expectContractError(refused, 429, 'rate_limited');
-      expectRateLimitHeaders(refused, 100, 0);
-      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expectNoRateLimitHeaders(refused);
+      retryAfterOf(refused);
 
       // Another network is not affected, and the account itself was never limited.
-      const allowed = await loginRequest(user.email, user.password, uniqueIp()).expect(200);
-      expectRateLimitHeaders(allowed, 10, 9);
+      await loginRequest(user.email, user.password, uniqueIp()).expect(200);
+    });
+
+    it('a burst of parallel guesses is counted one by one: at most 10 get an answer', async () => {
+      const user = await registerUser(server);
+      const ip = uniqueIp();
+      const responses = await Promise.all(
+        Array.from({ length: 25 }, () => loginRequest(user.email, 'wrong password', ip)),
+      );
+      const statuses = responses.map((response) => response.status);
+      expect(statuses.filter((status) => status === 401)).toHaveLength(10);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(15);
+    });
+
+    it('logins never use up the user’s logouts', async () => {
+      const user = await registerUser(server);
+      const sessions: LoggedIn[] = [];
+      for (let attempt = 1; attempt <= 10; attempt++) sessions.push(await signIn(user));
+      const loggedOut = await logout(sessions[0], 'local').expect(200);
+      expect(loggedOut.headers['x-ratelimit-limit']).toBe('20');
+      expect(loggedOut.headers['x-ratelimit-remaining']).toBe('19');
     });
   });
 });

@@ -179,8 +179,8 @@ describe('fault injection', () => {
         record(`503 /health/ready (${mode})`, ready.ms);
         expect(ready.ms).toBeLessThan(READY_BOUND_MS);
         expectUnavailable(ready.value);
-        expect(ready.value.body.message).toMatch(/database/);
-        expect(ready.value.body.message).not.toMatch(/redis/);
+        // The failed check by name; the driver's error text (addresses, users) stays in the log.
+        expect(ready.value.body.message).toBe('Not ready: database down');
         // The process itself is fine: liveness does not depend on the database.
         await request(server).get('/health/live').expect(200);
 
@@ -432,8 +432,7 @@ describe('fault injection', () => {
         const response = await request(serverA).get('/health/ready');
         if (response.status !== 503) return false;
         expectUnavailable(response);
-        expect(response.body.message).toMatch(/redis/);
-        expect(response.body.message).not.toMatch(/database/);
+        expect(response.body.message).toBe('Not ready: redis down');
         return true;
       });
       record('redis: readiness 503 after cut', notReady);
@@ -459,7 +458,17 @@ describe('fault injection', () => {
           .expect(200),
       );
       record('redis down: login', loggedIn.ms);
-      expectRateLimitHeaders(loggedIn.value);
+      // Failed logins are counted in this instance meanwhile: the 11th attempt is refused.
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        await request(serverA)
+          .post('/auth/login')
+          .send({ email: live.email, password: 'wrong password' })
+          .expect(401);
+      }
+      const loginRefused = await request(serverA)
+        .post('/auth/login')
+        .send({ email: live.email, password: live.password });
+      expectContractError(loginRefused, 429, 'rate_limited');
 
       // Logout limits degrade to this instance's counters: 20 pass, the 21st is refused.
       for (let attempt = 1; attempt <= 20; attempt++) {

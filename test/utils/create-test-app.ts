@@ -39,7 +39,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = options.database ?? (await createTestDatabase());
   const clock = new SettableClock();
   let builder = Test.createTestingModule({
-    imports: [AppModule.forRoot({ LOG_LEVEL: 'silent', ...database.env, ...options.env })],
+    imports: [
+      AppModule.forRoot({
+        LOG_LEVEL: 'silent',
+        // Suites register hundreds of users from one address; the limit itself is tested with
+        // its own value (security.e2e-spec.ts).
+        REGISTRATION_RATE_LIMIT: '1000000',
+        ...database.env,
+        ...options.env,
+      }),
+    ],
   })
     .overrideProvider(Clock)
     .useValue(clock)

@@ -9,9 +9,9 @@ import {
   IsUUID,
   Matches,
   Max,
-  MaxLength,
   Min,
 } from 'class-validator';
+import { IsText } from '../../common/validation/is-text.decorator';
 import { IsInstant } from './is-instant.decorator';
 
 /** The filters shared by the audit trail's pages and its export. */
@@ -74,7 +74,6 @@ export class AuditEventsQuery extends AuditFilterQuery {
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page (opaque)' })
   @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @IsText(200)
   cursor?: string;
 }

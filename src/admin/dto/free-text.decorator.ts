@@ -1,10 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
-import { IsString, Matches, MaxLength } from 'class-validator';
+import { IsText } from '../../common/validation/is-text.decorator';
 
 /** An admin's reason: up to 500 characters of text, no control characters (they forge log lines). */
-export const IsReason = (): PropertyDecorator =>
-  applyDecorators(
-    IsString(),
-    MaxLength(500),
-    Matches(/^[^\p{Cc}]*$/u, { message: 'reason must not contain control characters' }),
-  );
+export const IsReason = (): PropertyDecorator => IsText(500);

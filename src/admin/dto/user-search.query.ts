@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsText } from '../../common/validation/is-text.decorator';
 
 export class UserSearchQuery {
   @ApiPropertyOptional({
@@ -8,9 +9,7 @@ export class UserSearchQuery {
     example: 'ada@',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(254)
-  @Matches(/^[^\p{Cc}]*$/u, { message: 'query must not contain control characters' })
+  @IsText(254)
   query?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
@@ -23,7 +22,6 @@ export class UserSearchQuery {
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page (opaque)' })
   @IsOptional()
-  @IsString()
-  @MaxLength(1200)
+  @IsText(1200)
   cursor?: string;
 }

@@ -15,7 +15,9 @@ import { ReauthenticatedResponse } from '../dto/reauthenticated.response';
 import { OwnSessionResponse } from '../dto/session.response';
 import { CurrentSession } from '../../common/decorators/current-session.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';
+import { NoStore } from '../../common/http/no-store.decorator';
 import { type SessionBearer } from '../authenticated-user';
+import { AuditRefusals } from '../decorators/audit-refusals.decorator';
 import { ChangePasswordDto } from '../dto/change-password.dto';
 import { ReauthenticateDto } from '../dto/reauthenticate.dto';
 import {
@@ -39,6 +41,8 @@ export class AccountController {
   @ApiOkResponse({ type: ReauthenticatedResponse })
   @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
+  @NoStore()
+  @AuditRefusals('reauthenticate')
   @RateLimited('reauthenticate')
   reauthenticate(
     @CurrentSession() bearer: SessionBearer,
@@ -53,6 +57,7 @@ export class AccountController {
   @ApiOkResponse({ type: MessageResponse })
   @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
+  @AuditRefusals('password_changed')
   @RateLimited('password')
   changePassword(
     @CurrentSession() bearer: SessionBearer,
@@ -82,6 +87,7 @@ export class AccountController {
   @ApiNoContentResponse({ description: 'Ended' })
   @ApiErrors(400, 401, 404)
   @HttpCode(HttpStatus.NO_CONTENT)
+  @AuditRefusals('session_revoked')
   revokeSession(
     @CurrentSession() bearer: SessionBearer,
     @Param('id', uuidParam('id')) id: string,

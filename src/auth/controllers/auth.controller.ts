@@ -13,8 +13,10 @@ import { RegisteredUserResponse } from '../dto/registered-user.response';
 import { TokenPairResponse } from '../dto/token-pair.response';
 import { CurrentUser } from '../../common/decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
+import { NoStore } from '../../common/http/no-store.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';
 import { type AuthenticatedUser } from '../authenticated-user';
+import { AuditRefusals } from '../decorators/audit-refusals.decorator';
 import { LoginDto } from '../dto/login.dto';
 import { RefreshDto } from '../dto/refresh.dto';
 import { RegisterDto } from '../dto/register.dto';
@@ -34,7 +36,9 @@ export class AuthController {
   @Post('register')
   @ApiOperation({ summary: 'Create an account (emails compare case-insensitively)' })
   @ApiCreatedResponse({ type: RegisteredUserResponse })
-  @ApiErrors(400, 409, 413, 415)
+  @ApiErrors(400, 409, 413, 415, 429)
+  @AuditRefusals('register')
+  @RateLimited('register')
   register(@Body() body: RegisterDto): Promise<RegisteredUser> {
     return this.auth.register(body.email, body.password);
   }
@@ -45,7 +49,8 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairResponse })
   @ApiErrors(400, 401, 415, 429)
   @HttpCode(HttpStatus.OK)
-  @RateLimited('login-ip', 'login-account')
+  @NoStore()
+  @AuditRefusals('login')
   login(@Body() body: LoginDto, @Client() client: ClientContext): Promise<TokenPair> {
     return this.auth.login(body.email, body.password, client);
   }
@@ -60,6 +65,8 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairResponse })
   @ApiErrors(400, 401, 409, 415)
   @HttpCode(HttpStatus.OK)
+  @NoStore()
+  @AuditRefusals('refresh')
   refresh(@Body() body: RefreshDto, @Client() client: ClientContext): Promise<TokenPair> {
     return this.auth.refresh(body.refreshToken, client);
   }

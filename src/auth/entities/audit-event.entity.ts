@@ -3,6 +3,7 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 export type AuditAction =
   | 'register'
   | 'login'
+  | 'refresh'
   | 'logout'
   | 'admin_logout'
   | 'session_revoked'
@@ -10,6 +11,9 @@ export type AuditAction =
   | 'reauthenticate'
   | 'password_changed'
   | 'session_expired'
+  | 'client_token'
+  | 'token_introspection'
+  | 'token_revocation'
   | 'admin_session_revoked'
   | 'user_suspended'
   | 'user_reactivated'

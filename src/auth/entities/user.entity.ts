@@ -8,7 +8,7 @@ export class User {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  /** As registered; uniqueness is on `lower(email)`. */
+  /** In the one normalised form (`normalizeEmail`); unique exactly. */
   @Column({ type: 'text' })
   email!: string;
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { type NormalizedEmail } from '../email/email-address';
 import { User, type UserStatus } from '../entities/user.entity';
 
 /** A row of the admin console's user list: the account and how many sessions it has live. */
@@ -37,12 +38,9 @@ const SUMMARY_COLUMNS = `u.id, u.email, u.roles, u.status, u.created_at AS "crea
 export class UserRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  findByEmail(email: string): Promise<User | null> {
-    return this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('user')
-      .where('lower(user.email) = lower(:email)', { email })
-      .getOne();
+  /** Exact match on the stored form: folding happened in `normalizeEmail`, never in SQL. */
+  findByEmail(email: NormalizedEmail): Promise<User | null> {
+    return this.dataSource.getRepository(User).findOneBy({ email });
   }
 
   /** On every `GET /auth/me`: one indexed row, read without TypeORM's query building and hydration. */
@@ -59,9 +57,9 @@ export class UserRepository {
     return rows[0] ?? null;
   }
 
-  /** Inserts a user; `null` when the email is already taken (case-insensitively). */
+  /** Inserts a user; `null` when the (normalised) email is already taken. */
   async insertIfEmailFree(
-    user: Pick<User, 'email' | 'passwordHash' | 'roles' | 'createdAt'>,
+    user: Pick<User, 'passwordHash' | 'roles' | 'createdAt'> & { email: NormalizedEmail },
   ): Promise<User | null> {
     const rows: { id: string }[] = await this.dataSource.query(
       `INSERT INTO users (email, password_hash, roles, created_at, updated_at)

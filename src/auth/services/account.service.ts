@@ -7,6 +7,7 @@ import { type ClientContext } from '../../common/http/client-context';
 import { type AuthenticatedUser } from '../authenticated-user';
 import { type Session } from '../entities/session.entity';
 import { type User } from '../entities/user.entity';
+import { PasswordPolicy } from '../passwords/password-policy';
 import { SessionRepository } from '../repositories/session.repository';
 import { UserRepository } from '../repositories/user.repository';
 import { RevocationService } from '../revocation/revocation.service';
@@ -54,6 +55,7 @@ export class AccountService {
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly passwords: PasswordHasher,
+    private readonly passwordPolicy: PasswordPolicy,
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
     private readonly revocation: RevocationService,
@@ -66,7 +68,7 @@ export class AccountService {
     password: string,
     client: ClientContext,
   ): Promise<Reauthenticated> {
-    const user = await this.requirePassword(bearer, password, 'reauthenticate', client);
+    const user = await this.requirePassword(bearer, password);
     const at = this.clock.now();
     await this.dataSource.transaction(async (manager) => {
       const session = await this.sessions.lockById(manager, bearer.sessionId);
@@ -99,7 +101,8 @@ export class AccountService {
     newPassword: string,
     client: ClientContext,
   ): Promise<{ message: string; timestamp: string }> {
-    const user = await this.requirePassword(bearer, currentPassword, 'password_changed', client);
+    const user = await this.requirePassword(bearer, currentPassword);
+    this.passwordPolicy.check(newPassword, user.email);
     const passwordHash = await this.passwords.hash(newPassword);
     const at = this.clock.now();
     const ended = await this.dataSource.transaction(async (manager) => {
@@ -168,24 +171,17 @@ export class AccountService {
     if (!revoked) throw new DomainError('not_found', 'No such active session');
   }
 
-  private async requirePassword(
-    bearer: AuthenticatedUser,
-    password: string,
-    action: 'reauthenticate' | 'password_changed',
-    client: ClientContext,
-  ): Promise<User> {
+  /** The refusal is audited by the route's refusal filter, with the user and session it names. */
+  private async requirePassword(bearer: AuthenticatedUser, password: string): Promise<User> {
     const user = await this.users.findById(bearer.userId);
     const valid = user ? await this.passwords.verify(user.passwordHash, password) : false;
     if (!user || !valid) {
-      await this.audit.recordRefusal({
-        action,
-        outcome: 'failure',
-        client,
-        actorUserId: bearer.userId,
-        sessionId: bearer.sessionId,
-        reason: 'invalid_credentials',
-      });
-      throw new DomainError('invalid_credentials', 'The password is not correct');
+      throw new DomainError(
+        'invalid_credentials',
+        'The password is not correct',
+        {},
+        { userId: bearer.userId, sessionId: bearer.sessionId },
+      );
     }
     return user;
   }

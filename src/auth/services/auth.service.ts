@@ -4,6 +4,9 @@ import { Clock } from '../../common/clock/clock';
 import { DomainError } from '../../common/errors/domain.error';
 import { type ClientContext } from '../../common/http/client-context';
 import { type User } from '../entities/user.entity';
+import { normalizeEmail } from '../email/email-address';
+import { LoginLimiter } from '../login-limits/login-limiter';
+import { PasswordPolicy } from '../passwords/password-policy';
 import { UserRepository } from '../repositories/user.repository';
 import { AccessTokenService } from './access-token.service';
 import { AuditService } from './audit.service';
@@ -25,8 +28,13 @@ export interface RegisteredUser {
   createdAt: Date;
 }
 
-const accountSuspended = () =>
-  new DomainError('account_suspended', 'This account is suspended; contact an administrator');
+const accountSuspended = (userId: string) =>
+  new DomainError(
+    'account_suspended',
+    'This account is suspended; contact an administrator',
+    {},
+    { userId },
+  );
 
 /** Registration, password login and refresh: everything that hands out a token pair. */
 @Injectable()
@@ -36,14 +44,17 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly users: UserRepository,
     private readonly passwords: PasswordHasher,
+    private readonly passwordPolicy: PasswordPolicy,
+    private readonly loginLimiter: LoginLimiter,
     private readonly sessions: SessionService,
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
   ) {}
 
   async register(email: string, password: string, roles: string[] = []): Promise<RegisteredUser> {
+    this.passwordPolicy.check(password, email);
     const user = await this.users.insertIfEmailFree({
-      email,
+      email: normalizeEmail(email),
       passwordHash: await this.passwords.hash(password),
       roles,
       createdAt: this.clock.now(),
@@ -53,37 +64,38 @@ export class AuthService {
   }
 
   async login(email: string, password: string, client: ClientContext): Promise<TokenPair> {
-    const user = await this.users.findByEmail(email);
-    // Unknown emails spend the same argon2 work as wrong passwords: timing reveals no accounts.
-    const valid = user
-      ? await this.passwords.verify(user.passwordHash, password)
-      : await this.passwords.verifyDecoy(password);
+    const address = normalizeEmail(email);
+    const attempt = await this.loginLimiter.begin(address, client);
+    let user: User | null;
+    let valid: boolean;
+    try {
+      user = await this.users.findByEmail(address);
+      // Unknown emails spend the same argon2 work as wrong passwords: timing reveals no accounts.
+      valid = user
+        ? await this.passwords.verify(user.passwordHash, password)
+        : await this.passwords.verifyDecoy(password);
+    } catch (error) {
+      await attempt.abandoned();
+      throw error;
+    }
     if (!user || !valid) {
-      await this.audit.recordRefusal({
-        action: 'login',
-        outcome: 'failure',
-        client,
-        actorUserId: user?.id,
-        reason: 'invalid_credentials',
-      });
-      throw new DomainError('invalid_credentials', 'Invalid email or password');
+      // Counted by the limiter already; audited by the route's refusal filter.
+      throw new DomainError(
+        'invalid_credentials',
+        'Invalid email or password',
+        {},
+        { userId: user?.id },
+      );
     }
+    await attempt.succeeded();
     // Only after the password checked out: a suspension is never revealed to a guesser.
-    if (user.status !== 'active') {
-      await this.audit.recordRefusal({
-        action: 'login',
-        outcome: 'failure',
-        client,
-        actorUserId: user.id,
-        reason: 'account_suspended',
-      });
-      throw accountSuspended();
-    }
+    if (user.status !== 'active') throw accountSuspended(user.id);
     const now = this.clock.now();
     const started = await this.dataSource.transaction(async (manager) => {
       // Read again under a share lock: a suspension committing meanwhile either waits for this
       // session (and ends it) or is seen here.
-      if ((await this.users.lockStatus(manager, user.id)) !== 'active') throw accountSuspended();
+      if ((await this.users.lockStatus(manager, user.id)) !== 'active')
+        throw accountSuspended(user.id);
       const session = await this.sessions.start(manager, user, client, now);
       await this.audit.recordWith(manager, {
         action: 'login',

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
+import { normalizeEmail } from '../email/email-address';
 import { UserRepository } from '../repositories/user.repository';
 import { PasswordHasher } from './password-hasher';
 
@@ -22,13 +23,15 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     const admin = this.config.bootstrapAdmin;
-    if (!admin || (await this.users.findByEmail(admin.email))) return;
+    if (!admin) return;
+    const email = normalizeEmail(admin.email);
+    if (await this.users.findByEmail(email)) return;
     const created = await this.users.insertIfEmailFree({
-      email: admin.email,
+      email,
       passwordHash: await this.passwords.hash(admin.password),
       roles: ['admin'],
       createdAt: this.clock.now(),
     });
-    if (created) this.logger.log(`Created the bootstrap admin ${admin.email}`);
+    if (created) this.logger.log(`Created the bootstrap admin ${email}`);
   }
 }

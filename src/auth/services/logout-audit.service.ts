@@ -1,20 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { HttpException } from '@nestjs/common';
 import { type Request } from 'express';
 import { isDependencyUnavailable } from '../../common/errors/dependency-failure';
-import { DomainError } from '../../common/errors/domain.error';
 import { clientContextOf } from '../../common/http/client-context';
 import { type AuthenticatedUser } from '../authenticated-user';
 import { LOGOUT_SCOPES, type LogoutScope } from '../logout-scope';
 import { Metrics } from '../../metrics/metrics';
 import { AuditService } from './audit.service';
-
-function refusalCode(error: unknown): string {
-  if (error instanceof DomainError) return error.code;
-  if (error instanceof HttpException)
-    return error.getStatus() === 400 ? 'validation_failed' : `http_${error.getStatus()}`;
-  return 'internal_error';
-}
+import { refusalCode } from './refusal-audit.service';
 
 function requestedScope(request: Request): LogoutScope | null {
   const scope = (request.body as { scope?: unknown } | undefined)?.scope;

@@ -55,8 +55,13 @@ type RefreshDecision =
   | { kind: 'rotated'; result: RotatedSession }
   | { kind: 'refused'; error: DomainError; endedSessionIds?: string[] };
 
-const invalidRefresh = () =>
-  new DomainError('invalid_refresh_token', 'Refresh token is invalid, expired or revoked');
+const invalidRefresh = (session?: Session) =>
+  new DomainError(
+    'invalid_refresh_token',
+    'Refresh token is invalid, expired or revoked',
+    {},
+    { userId: session?.userId, sessionId: session?.id },
+  );
 
 /** Owns the session lifecycle: start at login, rotate on refresh, end on logout. */
 @Injectable()
@@ -126,13 +131,13 @@ export class SessionService {
     const session = await this.sessions.lockById(manager, sessionId);
     const token = await this.refreshTokens.findByHash(manager, tokenHash);
     if (!session || !token || session.endedAt || token.revokedAt)
-      return { kind: 'refused', error: invalidRefresh() };
+      return { kind: 'refused', error: invalidRefresh(session ?? undefined) };
     const now = this.clock.now();
 
     const expiry = this.expiryOf(session, now);
     if (expiry) {
       const ended = await this.endWithAudit(manager, session, expiry, now, client);
-      return { kind: 'refused', error: invalidRefresh(), endedSessionIds: ended };
+      return { kind: 'refused', error: invalidRefresh(session), endedSessionIds: ended };
     }
 
     if (token.retiredAt) {
@@ -145,17 +150,20 @@ export class SessionService {
           error: new DomainError(
             'refresh_conflict',
             'This refresh token was just rotated by a concurrent request; use its tokens',
+            {},
+            { userId: session.userId, sessionId: session.id },
           ),
         };
       }
       this.metrics.refreshReuse.inc();
       const ended = await this.endWithAudit(manager, session, 'refresh_token_reused', now, client);
-      return { kind: 'refused', error: invalidRefresh(), endedSessionIds: ended };
+      return { kind: 'refused', error: invalidRefresh(session), endedSessionIds: ended };
     }
 
     const user = await this.users.findById(session.userId, manager);
     // A suspension ends every session, so this only catches a refresh racing the suspension.
-    if (!user || user.status !== 'active') return { kind: 'refused', error: invalidRefresh() };
+    if (!user || user.status !== 'active')
+      return { kind: 'refused', error: invalidRefresh(session) };
     await this.refreshTokens.retire(manager, token.id, now);
     const next = RefreshTokenCodec.generate();
     await this.refreshTokens.insert(manager, {

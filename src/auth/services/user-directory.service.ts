@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
+import { normalizeEmail } from '../email/email-address';
 import { type Session } from '../entities/session.entity';
 import { type UserSearch, type UserSummary, UserRepository } from '../repositories/user.repository';
 import { AccountService } from './account.service';
@@ -24,7 +25,8 @@ export class UserDirectoryService {
   search(query: string, limit: number, after?: UserSearch['after']): Promise<UserSummary[]> {
     const trimmed = query.trim();
     return this.users.search({
-      emailPrefix: trimmed.toLowerCase(),
+      // The same normal form the addresses are stored in, so `ＡＤＡ` finds `ada@…`.
+      emailPrefix: normalizeEmail(trimmed),
       id: UUID.test(trimmed) ? trimmed.toLowerCase() : undefined,
       after,
       limit,

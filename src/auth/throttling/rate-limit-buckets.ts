@@ -10,18 +10,13 @@ export const RATE_LIMIT_BUCKETS = [
   'logout',
   'reauthenticate',
   'password',
-  'login-ip',
-  'login-account',
+  'register',
   'oauth',
 ] as const;
 export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
 
 const MINUTE = 60_000;
 
-/** Login attempts per account, whatever the source: slows credential stuffing of one account. */
-const LOGIN_PER_ACCOUNT = { limit: 10, ttl: 15 * MINUTE };
-/** Login attempts per client IP, whatever the account: slows one source spraying many accounts. */
-const LOGIN_PER_IP = { limit: 100, ttl: 15 * MINUTE };
 /** Introspection and revocation calls per service client. */
 const OAUTH_PER_CLIENT = { limit: 6_000, ttl: MINUTE };
 /** Password checks on a live session (reauthentication, password change), per user. */
@@ -35,29 +30,19 @@ export function clientOf(request: Request): string {
   return `ip:${request.ip ? normalizeIp(request.ip) : 'unknown'}`;
 }
 
-function accountOf(request: Request): string | undefined {
-  const email = (request.body as { email?: unknown } | undefined)?.email;
-  return typeof email === 'string' && email.length <= 254 ? email.trim().toLowerCase() : undefined;
-}
-
 export function rateLimitBuckets(config: AppConfig): ThrottlerOptions[] {
   return [
     { name: 'logout', limit: config.logoutRateLimit, ttl: config.logoutRateWindowMs },
     { name: 'reauthenticate', ...PASSWORD_CHECKS_PER_USER },
     { name: 'password', ...PASSWORD_CHECKS_PER_USER },
     { name: 'oauth', ...OAUTH_PER_CLIENT },
+    // Every registration costs an argon2 hash: per client IP, per login window. (Login itself is
+    // limited by `LoginLimiter`, which counts failures only.)
     {
-      name: 'login-ip',
-      ...LOGIN_PER_IP,
+      name: 'register',
+      limit: config.registrationRateLimit,
+      ttl: config.loginRateWindowMs,
       getTracker: (request) => Promise.resolve(clientOf(request as Request)),
-    },
-    {
-      name: 'login-account',
-      ...LOGIN_PER_ACCOUNT,
-      getTracker: (request) => {
-        const account = accountOf(request as Request);
-        return Promise.resolve(account ? `account:${account}` : clientOf(request as Request));
-      },
     },
   ];
 }

@@ -4,6 +4,8 @@ import { HttpStatus } from '@nestjs/common';
 export const ERROR_STATUS = {
   validation_failed: HttpStatus.BAD_REQUEST,
   session_required: HttpStatus.BAD_REQUEST,
+  password_too_common: HttpStatus.BAD_REQUEST,
+  password_contains_email: HttpStatus.BAD_REQUEST,
   missing_token: HttpStatus.UNAUTHORIZED,
   invalid_token: HttpStatus.UNAUTHORIZED,
   invalid_credentials: HttpStatus.UNAUTHORIZED,

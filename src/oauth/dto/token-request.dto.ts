@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, MinLength } from 'class-validator';
+import { IsText } from '../../common/validation/is-text.decorator';
 
 /** The form body of RFC 7662 introspection and RFC 7009 revocation requests. */
 export class TokenRequestDto {
@@ -10,7 +11,6 @@ export class TokenRequestDto {
 
   @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'] })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsText(64)
   token_type_hint?: string;
 }

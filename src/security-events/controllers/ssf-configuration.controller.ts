@@ -1,9 +1,9 @@
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Controller, Get, Header, Req } from '@nestjs/common';
-import { type Request } from 'express';
+import { Controller, Get, Header } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
 import { Public } from '../../common/decorators/public.decorator';
-import { serviceBaseUrl } from '../../oauth/well-known.controller';
+import { requirePublicBaseUrl } from '../../oauth/public-base-url';
 import { SsfConfigurationResponse } from '../dto/ssf-configuration.response';
 import { DELIVERY_METHODS } from '../stream';
 
@@ -17,9 +17,10 @@ export class SsfConfigurationController {
   @Get('ssf-configuration')
   @ApiOperation({ summary: 'SSF transmitter configuration metadata (SSF 1.0 §7.1)' })
   @ApiOkResponse({ type: SsfConfigurationResponse })
+  @ApiErrors(404)
   @Header('Cache-Control', 'public, max-age=300')
-  configuration(@Req() request: Request): SsfConfigurationResponse {
-    const base = serviceBaseUrl(this.config.jwtIssuer, request);
+  configuration(): SsfConfigurationResponse {
+    const base = requirePublicBaseUrl(this.config);
     return {
       spec_version: '1_0',
       issuer: this.config.jwtIssuer,

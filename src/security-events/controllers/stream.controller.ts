@@ -26,7 +26,7 @@ import {
 import { type Request } from 'express';
 import { AppConfig } from '../../config/app-config';
 import { Public } from '../../common/decorators/public.decorator';
-import { serviceBaseUrl } from '../../oauth/well-known.controller';
+import { requirePublicBaseUrl } from '../../oauth/public-base-url';
 import { ApiErrors } from '../../openapi/api-errors.decorator';
 import { BEARER, SERVICE_CLIENT } from '../../openapi/openapi.setup';
 import { StreamConfigurationResponse } from '../dto/stream-configuration.response';
@@ -57,7 +57,7 @@ export class StreamController {
   @ApiCreatedResponse({ type: StreamConfigurationResponse })
   @ApiErrors(400, 401, 409, 415)
   create(@Body() body: StreamRequestDto, @Req() request: Request): Promise<StreamConfiguration> {
-    return this.streams.create(request.serviceClient!.id, body, this.base(request));
+    return this.streams.create(request.serviceClient!.id, body, this.base());
   }
 
   @Get()
@@ -74,8 +74,8 @@ export class StreamController {
   ): Promise<StreamConfiguration | StreamConfiguration[]> {
     const client = request.serviceClient!.id;
     return query.stream_id === undefined
-      ? this.streams.list(client, this.base(request))
-      : this.streams.read(client, query.stream_id, this.base(request));
+      ? this.streams.list(client, this.base())
+      : this.streams.read(client, query.stream_id, this.base());
   }
 
   @Patch()
@@ -89,7 +89,7 @@ export class StreamController {
       body.stream_id,
       body,
       'patch',
-      this.base(request),
+      this.base(),
     );
   }
 
@@ -104,7 +104,7 @@ export class StreamController {
       body.stream_id,
       body,
       'replace',
-      this.base(request),
+      this.base(),
     );
   }
 
@@ -153,7 +153,7 @@ export class StreamController {
     await this.streams.verify(request.serviceClient!.id, body.stream_id, body.state);
   }
 
-  private base(request: Request): string {
-    return serviceBaseUrl(this.config.jwtIssuer, request);
+  private base(): string {
+    return requirePublicBaseUrl(this.config);
   }
 }
