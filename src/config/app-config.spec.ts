@@ -1,4 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from './app-config';
 import { ConfigError } from './config.error';
 import { parseDuration } from './duration';
@@ -159,6 +162,30 @@ describe('loadConfig', () => {
     ['SERVICE_CLIENTS', ':0123456789abcdef'],
     ['SERVICE_CLIENTS', 'billing:0123456789abcdef,'],
     ['SERVICE_CLIENTS', 'billing:0123456789abcdef,billing:fedcba9876543210'],
+    ['SERVICE_CLIENTS', '[{"client_id":"billing"'],
+    ['SERVICE_CLIENTS', '[{"client_id":"billing","client_secret":"short"}]'],
+    ['SERVICE_CLIENTS', '[{"client_id":"bil ling","client_secret":"0123456789abcdef"}]'],
+    ['SERVICE_CLIENTS', '[{"client_id":"billing","client_secret":"0123456789abcdef","colour":1}]'],
+    [
+      'SERVICE_CLIENTS',
+      '[{"client_id":"billing","client_secret":"0123456789abcdef","audiences":[]}]',
+    ],
+    [
+      'SERVICE_CLIENTS',
+      '[{"client_id":"billing","client_secret":"0123456789abcdef","backchannel_logout_uri":"http://billing/bcl"}]',
+    ],
+    [
+      'SERVICE_CLIENTS',
+      '[{"client_id":"a","client_secret":"0123456789abcdef"},{"client_id":"a","client_secret":"fedcba9876543210"}]',
+    ],
+    ['SERVICE_CLIENTS_FILE', '/nonexistent/clients.json'],
+    ['CLIENT_TOKEN_TTL', '16m'],
+    ['CLIENT_TOKEN_TTL', '0s'],
+    ['SSF_PUSH_ALLOWED_ORIGINS', 'http://receiver:8080/path'],
+    ['SSF_POLL_TIMEOUT', '5m'],
+    ['SSF_UNDELIVERED_RETENTION', '1m'],
+    ['SSF_PUSH_CONCURRENCY', '0'],
+    ['SSF_PUSH_MAX_BACKOFF', 'soon'],
   ])('rejects %s=%p with a ConfigError naming it on one line', (variable, value) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
@@ -181,6 +208,37 @@ describe('loadConfig', () => {
     expect(error.variable).toBe('JWT_PRIVATE_KEY');
     // Never echoes the key material.
     expect(error.message).not.toContain('BEGIN');
+  });
+
+  it('reads service clients in the JSON form, from the variable and from a file, beside id:secret', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'clients-')), 'clients.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        {
+          client_id: 'legacy',
+          client_secret: 'legacy-secret-0123456789',
+          backchannel_logout_uri: 'http://10.0.0.7:8080/logout',
+        },
+      ]),
+    );
+    const config = loadConfig({
+      SERVICE_CLIENTS: JSON.stringify([
+        { client_id: 'orders', client_secret: 'orders-secret-0123456789', audiences: ['a', 'b'] },
+      ]),
+      SERVICE_CLIENTS_FILE: file,
+      SSF_PUSH_ALLOWED_ORIGINS: 'http://10.0.0.7:8080',
+    });
+    expect(config.serviceClients).toEqual([
+      { id: 'orders', secret: 'orders-secret-0123456789', audiences: ['a', 'b'] },
+      {
+        id: 'legacy',
+        secret: 'legacy-secret-0123456789',
+        backchannelLogoutUri: 'http://10.0.0.7:8080/logout',
+      },
+    ]);
+    expect(config.ssfPushAllowedOrigins).toEqual(['http://10.0.0.7:8080']);
+    expect(loadConfig({}).clientTokenTtlMs).toBe(15 * MINUTE);
   });
 
   it('names BOOTSTRAP_ADMIN_EMAIL when only the password is set, or the email is malformed', () => {

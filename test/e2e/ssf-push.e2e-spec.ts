@@ -2,9 +2,11 @@ import request from 'supertest';
 import { type App } from 'supertest/types';
 import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 import type { JSONWebKeySet } from 'jose' with { 'resolution-mode': 'import' };
+import { readProcessEnvironment } from '../../src/config/app-config';
 import { SecurityEventRetentionJob } from '../../src/security-events/services/security-event-retention.job';
 import { type LoggedIn, userWithSessions } from '../factories/session.factory';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
+import { createTestDatabase } from '../utils/test-database';
 import { PushReceiver, type ReceivedPush } from '../utils/push-receiver';
 
 type Jose = typeof JoseModule;
@@ -15,6 +17,9 @@ const LEGACY = { id: 'legacy-app', secret: 'legacy-app-secret-0123456789' };
 const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
 const BACKCHANNEL_LOGOUT = 'http://schemas.openid.net/event/backchannel-logout';
 const PUSH = 'urn:ietf:rfc:8935';
+const environment = readProcessEnvironment();
+const POSTGRES = environment.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS = environment.REDIS_URL || 'redis://127.0.0.1:6379';
 
 const claimsOf = (token: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
@@ -60,7 +65,16 @@ describe('SSF push delivery and back-channel logout', () => {
     );
     // The receiver answers the creation probe (an empty POST) as RFC 8935 says: 400.
     receiver.answer = (push) => ({ status: push.body === '' ? 400 : 202 });
-    const created = await request(server)
+    streamId = await createPushStream(server);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.stop();
+  });
+
+  /** The push receiver's stream, delivering to `/events` on the local receiver. */
+  const createPushStream = async (on: App): Promise<string> => {
+    const created = await request(on)
       .post('/ssf/streams')
       .auth(PUSHED.id, PUSHED.secret)
       .send({
@@ -68,13 +82,8 @@ describe('SSF push delivery and back-channel logout', () => {
         events_requested: [SESSION_REVOKED],
       })
       .expect(201);
-    streamId = (created.body as { stream_id: string }).stream_id;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await receiver?.stop();
-  });
-
+    return (created.body as { stream_id: string }).stream_id;
+  };
   const logout = (session: LoggedIn, scope = 'local') =>
     request(server)
       .post('/auth/logout')
@@ -234,14 +243,20 @@ describe('SSF push delivery and back-channel logout', () => {
   });
 
   it('two instances on one database deliver each event to the receiver once', async () => {
-    const second = await createTestApp({ env, database: t.database });
+    // Several instances need a PostgreSQL server and Redis, whichever database the suite runs on.
+    const database = await createTestDatabase(POSTGRES);
+    const shared = { ...env, REDIS_URL: REDIS };
+    const first = await createTestApp({ env: shared, database });
+    const second = await createTestApp({ env: shared, database });
     try {
-      const users = await Promise.all([0, 1, 2, 3, 4].map(() => userWithSessions(server, 2)));
+      const servers = [first, second].map((app) => app.app.getHttpServer() as App);
+      await createPushStream(servers[0]);
+      const users = await Promise.all([0, 1, 2, 3, 4].map(() => userWithSessions(servers[0], 2)));
       const ended = users.flat().map((session) => session.sessionId);
       // Half the logouts on each instance, all at once.
       await Promise.all(
         users.map((sessions, index) =>
-          request(index % 2 === 0 ? server : (second.app.getHttpServer() as App))
+          request(servers[index % 2])
             .post('/auth/logout')
             .set('Authorization', `Bearer ${sessions[0].accessToken}`)
             .send({ scope: 'global' })
@@ -255,6 +270,8 @@ describe('SSF push delivery and back-channel logout', () => {
       expect(new Set(jtis).size).toBe(ended.length);
     } finally {
       await second.close();
+      await first.close();
+      await database.drop();
     }
   });
 
