@@ -1,7 +1,7 @@
 import {
+  type JsonWebKey,
   createHash,
   generateKeyPairSync,
-  type JsonWebKey,
   randomBytes,
   randomUUID,
 } from 'node:crypto';
