@@ -101,6 +101,23 @@ describe('two instances on one PostgreSQL and one Redis', () => {
     });
   });
 
+  it('shares the login limits across instances: failures on either count, successes on neither', async () => {
+    const [user] = await userWithSessions(serverA, 1);
+    const loginOn = (server: App, password: string) =>
+      request(server).post('/auth/login').send({ email: user.email, password });
+    // Signing in on both never uses up anything.
+    for (let attempt = 0; attempt < 12; attempt++) {
+      await loginOn(attempt % 2 === 0 ? serverA : serverB, user.password).expect(200);
+    }
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await loginOn(attempt % 2 === 0 ? serverA : serverB, 'wrong password').expect(401);
+    }
+    for (const server of [serverA, serverB]) {
+      const refused = await loginOn(server, user.password).expect(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+
   it('shares the per-user logout limit across instances', async () => {
     const [session] = await userWithSessions(serverA, 1);
     for (let attempt = 0; attempt < 20; attempt++) {
