@@ -102,7 +102,7 @@ export function mintAccessToken(key: ServiceSigningKey, session: SeededSession):
       jti: randomUUID(),
     },
     key.privateKey,
-    { algorithm: 'ES256', keyid: key.kid },
+    { algorithm: 'ES256', header: { alg: 'ES256', typ: 'at+jwt', kid: key.kid } },
   );
 }
 

@@ -163,7 +163,7 @@ describe('OAuth endpoints for other microservices', () => {
       const { keys } = (await request(server).get('/.well-known/jwks.json')).body as {
         keys: { kid: string }[];
       };
-      expect(protectedHeader).toEqual({ alg: 'ES256', kid: keys[0].kid, typ: 'JWT' });
+      expect(protectedHeader).toEqual({ alg: 'ES256', kid: keys[0].kid, typ: 'at+jwt' });
       expect(Object.keys(payload).sort()).toEqual(
         ['aud', 'auth_time', 'exp', 'iat', 'iss', 'jti', 'roles', 'sid', 'sub'].sort(),
       );

@@ -336,4 +336,41 @@ describe('security event outbox', () => {
       .expect(200);
     expect(await endedSessions(session.userId)).toEqual([]);
   });
+
+  it('the admin actions (suspend, ending one session) record admin-initiated events', async () => {
+    const sessions = await userWithSessions(server, 3);
+    await request(server)
+      .delete(`/admin/sessions/${sessions[2].sessionId}`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .send({ reason: 'lost phone' })
+      .expect(204);
+    expect(await revokedSessions(sessions[0].userId)).toEqual([sessions[2].sessionId]);
+    await request(server)
+      .post(`/admin/users/${sessions[0].userId}/suspend`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .send({ reason: 'fraud investigation' })
+      .expect(200);
+    const events = await eventsOf(sessions[0].userId);
+    expect(events.map((event) => event.session_id).sort()).toEqual(ids(sessions));
+    expect(events.every((event) => event.initiating_entity === 'admin')).toBe(true);
+  });
+
+  // Last: the emergency brake ends every session of this app's database, the admin's included.
+  it('the emergency brake records one event per session it ends', async () => {
+    await userWithSessions(server, 3);
+    const [before] = await t.dataSource.query<{ count: string }[]>(
+      `SELECT count(*) FROM security_events WHERE event_type = 'session-revoked'`,
+    );
+    const response = await request(server)
+      .post('/admin/sessions/revoke-all')
+      .set('Authorization', `Bearer ${adminToken}`)
+      .send({ reason: 'signing key leaked' })
+      .expect(200);
+    const { revokedSessions: ended } = response.body as { revokedSessions: number };
+    expect(ended).toBeGreaterThanOrEqual(4);
+    const [after] = await t.dataSource.query<{ count: string }[]>(
+      `SELECT count(*) FROM security_events WHERE event_type = 'session-revoked'`,
+    );
+    expect(Number(after.count) - Number(before.count)).toBe(ended);
+  });
 });

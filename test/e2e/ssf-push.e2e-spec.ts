@@ -251,7 +251,8 @@ describe('SSF push delivery and back-channel logout', () => {
     try {
       const servers = [first, second].map((app) => app.app.getHttpServer() as App);
       await createPushStream(servers[0]);
-      const users = await Promise.all([0, 1, 2, 3, 4].map(() => userWithSessions(servers[0], 2)));
+      const users: LoggedIn[][] = [];
+      for (let user = 0; user < 5; user++) users.push(await userWithSessions(servers[0], 2));
       const ended = users.flat().map((session) => session.sessionId);
       // Half the logouts on each instance, all at once.
       await Promise.all(

@@ -49,7 +49,8 @@ export class AccessTokenService {
       {
         privateKey: key.privateKey,
         algorithm: SIGNING_ALGORITHM,
-        keyid: key.kid,
+        // RFC 9068 / API.md: consumers (auth-client) refuse a JWT that does not say it is one.
+        header: { alg: SIGNING_ALGORITHM, typ: CLIENT_TOKEN_TYPE, kid: key.kid },
         subject: subject.userId,
         issuer: this.config.jwtIssuer,
         audience: this.config.jwtAudience,

@@ -20,8 +20,12 @@ const PUSH_TIMEOUT_MS = 5_000;
 /** A push in flight is hidden from other instances this long; a crash mid-push retries after it. */
 const LEASE_MS = 60_000;
 const FIRST_BACKOFF_MS = 1_000;
-/** Retries (503s, timeouts, receivers down) are picked up on this tick as well as on announcements. */
-const TICK_MS = 1_000;
+/**
+ * New events wake the worker through announcements and its own retries through timers; this
+ * tick only catches what neither covers (leases of a crashed instance, another instance's
+ * retries while it is gone, a lost announcement).
+ */
+const TICK_MS = 5_000;
 
 type Outcome = 'delivered' | 'refused' | 'retry';
 
@@ -37,6 +41,7 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger(PushDeliveryWorker.name);
   private readonly inFlight = new Map<string, number>();
   private readonly sending = new Set<Promise<void>>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private running = false;
   private again = false;
   private closing = false;
@@ -69,6 +74,7 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     this.unsubscribe?.();
+    for (const timer of this.retryTimers) clearTimeout(timer);
     await Promise.allSettled([...this.sending]);
   }
 
@@ -125,6 +131,15 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
     this.sending.add(sending);
   }
 
+  private wakeAfter(ms: number): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.trigger();
+    }, ms);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+
   private async send(stream: Stream, delivery: LeasedDelivery): Promise<void> {
     const backchannel = stream.kind === 'backchannel';
     const url = stream.endpointUrl ?? '';
@@ -153,6 +168,7 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         FIRST_BACKOFF_MS * 2 ** Math.min(delivery.attempts - 1, 30),
       );
       await this.deliveries.scheduleRetry(delivery.jti, new Date(now.getTime() + backoff), why);
+      this.wakeAfter(backoff);
       return;
     }
     if (outcome === 'refused') {

@@ -162,7 +162,8 @@ export class StreamClient {
         ...(acks.length > 0 ? { ack: acks } : {}),
         ...(this.owedErrors.size > 0 ? { setErrs } : {}),
         maxEvents: this.options.maxEventsPerPoll,
-        returnImmediately: false,
+        // Until a poll has succeeded, answer at once: contact is what makes the stream fresh.
+        returnImmediately: !this.connected,
       },
       timeoutMs: LONG_POLL_TIMEOUT_MS,
       signal: this.abort?.signal,
