@@ -2,8 +2,13 @@
 # No container engine runs here, so this replays the Dockerfile's stages outside Docker:
 # build with all dependencies, install production dependencies only, then start the
 # compiled service from that production tree (as the image would) and probe HEALTHCHECK's URL.
+# Every stage runs on the Node major the Dockerfile names (from the npm registry), not on
+# whatever Node this machine has: native modules and the service must work on the image's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+PATH="$(deploy/image-node.sh):$PATH"
+echo "container build check on Node $(node --version), as the Dockerfile's images"
 
 work=$(mktemp -d)
 trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCertificates } from '../../test/utils/tls-servers';
 import { loadConfig } from './app-config';
 import { ConfigError } from './config.error';
 import { parseDuration } from './duration';
@@ -259,6 +260,33 @@ describe('loadConfig', () => {
       expect(error.variable).toBe('BOOTSTRAP_ADMIN_PASSWORD');
       expect(error.message).not.toContain(password ?? 'undefined');
     }
+  });
+
+  describe('REDIS_TLS_CA_FILE', () => {
+    let dir: string;
+    let caFile: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'auth-config-ca-'));
+      caFile = createCertificates(dir).caFile;
+      writeFileSync(join(dir, 'key.pem'), pem('ec'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the CA certificates for a rediss:// Redis', () => {
+      const config = loadConfig({ REDIS_URL: 'rediss://cache:6380', REDIS_TLS_CA_FILE: caFile });
+      expect(config.redisTlsCaPem).toBe(readFileSync(caFile, 'utf8'));
+    });
+
+    it.each([
+      ['a missing file', () => ({ REDIS_URL: 'rediss://c', REDIS_TLS_CA_FILE: join(dir, 'none') })],
+      [
+        'a file without a certificate',
+        () => ({ REDIS_URL: 'rediss://c', REDIS_TLS_CA_FILE: join(dir, 'key.pem') }),
+      ],
+      ['a Redis without TLS', () => ({ REDIS_URL: 'redis://c', REDIS_TLS_CA_FILE: caFile })],
+    ])('names the variable for %s', (_name, env) => {
+      expect(configError(env()).variable).toBe('REDIS_TLS_CA_FILE');
+    });
   });
 
   it('login and registration limits: documented defaults, bounded values', () => {

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config.error';
 import { parseDuration } from './duration';
@@ -24,6 +24,8 @@ export class AppConfig {
   readonly redisUrl?: string;
   /** Namespaces every Redis key, so several deployments (or test runs) can share one Redis. */
   readonly redisKeyPrefix!: string;
+  /** PEM certificates a `rediss://` Redis must chain to (a private CA); unset: Node's default CAs. */
+  readonly redisTlsCaPem?: string;
   readonly jwtIssuer!: string;
   /**
    * The service's external base URL, without a trailing slash: `PUBLIC_URL`, else an issuer
@@ -125,6 +127,24 @@ function url(env: Environment, name: string, protocols: string[]): string | unde
     throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+/** A file of PEM certificates, read once at start-up so a bad path stops the process at once. */
+function certificateFile(env: Environment, name: string): string | undefined {
+  const path = optional(env, name);
+  if (path === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(name, `must name a readable file (got "${path}")`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new ConfigError(name, `must name a file of PEM certificates (got "${path}")`);
+  }
+  return pem;
 }
 
 function baseUrl(raw: string): string {
@@ -346,6 +366,7 @@ export function loadConfig(env: Environment): AppConfig {
     dataDir: text(env, 'DATA_DIR', './data'),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX', 'auth:'),
+    redisTlsCaPem: certificateFile(env, 'REDIS_TLS_CA_FILE'),
     jwtIssuer,
     publicBaseUrl: publicBaseUrl(env, jwtIssuer),
     jwtAudience: text(env, 'JWT_AUDIENCE', 'auth-service'),
@@ -375,6 +396,9 @@ export function loadConfig(env: Environment): AppConfig {
     auditRetentionMs: duration(env, 'AUDIT_RETENTION', '400d'),
     adminStepUpMaxAgeMs: duration(env, 'ADMIN_STEP_UP_MAX_AGE', '5m'),
   };
+  if (config.redisTlsCaPem && !config.redisUrl?.startsWith('rediss:')) {
+    throw new ConfigError('REDIS_TLS_CA_FILE', 'needs a rediss:// REDIS_URL');
+  }
   if (config.accessTokenTtlMs < 1_000) {
     throw new ConfigError('ACCESS_TOKEN_TTL', 'must be at least 1s');
   }

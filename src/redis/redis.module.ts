@@ -31,6 +31,8 @@ export const REDIS = Symbol('REDIS');
           // While disconnected, commands fail at once and callers fall back (PostgreSQL, local counters).
           enableOfflineQueue: false,
           retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+          // rediss:// turns TLS on with Node's default CAs; a private CA replaces them.
+          ...(config.redisTlsCaPem ? { tls: { ca: config.redisTlsCaPem } } : {}),
         });
         client.on('error', (error: Error) => logger.warn(`Redis: ${error.message}`));
         return client;

@@ -1,4 +1,10 @@
-import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import {
+  type JsonWebKey,
+  createHash,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
 import { hash } from 'argon2';
 import { type App } from 'supertest/types';
 import request from 'supertest';
