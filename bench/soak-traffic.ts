@@ -124,7 +124,7 @@ export class Traffic {
           await sleep(10);
           continue;
         }
-        let acted = false;
+        let acted: boolean;
         try {
           acted = await this.step(slot);
         } finally {

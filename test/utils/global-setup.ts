@@ -10,7 +10,7 @@ export default async function globalSetup(): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Error(`e2e: cannot reach DATABASE_URL (${String(error)})`);
+    throw new Error(`e2e: cannot reach DATABASE_URL (${String(error)})`, { cause: error });
   } finally {
     await client.end().catch(() => undefined);
   }
