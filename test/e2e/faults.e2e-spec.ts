@@ -653,7 +653,7 @@ describe('fault injection', () => {
       base: string,
       method: string,
       path: string,
-      options: { token?: string; body?: object; requestId?: string } = {},
+      options: { token?: string; body?: object; requestId?: string; patient?: boolean } = {},
     ): Promise<Answer> {
       try {
         const response = await fetch(`${base}${path}`, {
@@ -664,7 +664,9 @@ describe('fault injection', () => {
             ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
           },
           body: options.body ? JSON.stringify(options.body) : undefined,
-          signal: AbortSignal.timeout(10_000),
+          // In the burst a request the crash swallows must end; checks afterwards wait as long
+          // as the server needs (a slow machine is not a failure).
+          signal: options.patient ? undefined : AbortSignal.timeout(10_000),
         });
         const text = await response.text();
         return { status: response.status, body: text ? (JSON.parse(text) as never) : {} };
@@ -737,9 +739,12 @@ describe('fault injection', () => {
       await crashed;
       expect(killedAt).toBe(killAfter);
       const statuses = sent.map((item) => item.answer?.status);
-      // The crash really cut the burst short, and nothing answered was a server error.
+      // The crash really cut the burst short. An overloaded pool may answer 503 (nothing done,
+      // retry later), never any other server error; that a 503 committed nothing is checked below.
       expect(statuses).toContain('no answer');
-      expect(statuses.filter((status) => typeof status === 'number' && status >= 500)).toEqual([]);
+      expect(
+        statuses.filter((status) => typeof status === 'number' && status >= 500 && status !== 503),
+      ).toEqual([]);
 
       const second = await startService();
       child = second.process;
@@ -785,6 +790,20 @@ describe('fault injection', () => {
         }
       }
 
+      // A logout answered 503 was not acknowledged, and it must not have happened either.
+      for (const item of sent) {
+        if (item.kind !== 'logout' || item.answer?.status !== 503) continue;
+        const { rows } = await direct.query<{ count: string }>(
+          `SELECT count(*) FROM audit_events
+           WHERE request_id = $1 AND action = 'logout' AND outcome = 'success'`,
+          [item.requestId],
+        );
+        expect({ requestId: item.requestId, audits: Number(rows[0].count) }).toEqual({
+          requestId: item.requestId,
+          audits: 0,
+        });
+      }
+
       // Whatever ended (a confirmed logout, or one whose answer the crash swallowed), nothing of it works.
       const { rows: endedRows } = await direct.query<{ id: string }>(
         'SELECT id FROM sessions WHERE ended_at IS NOT NULL',
@@ -793,7 +812,7 @@ describe('fault injection', () => {
       for (const item of confirmed) expect(endedIds.has(item.session.sessionId)).toBe(true);
       // Every token of an ended session that anyone was handed: refused, and inactive for
       // introspection. (Rows the burst left unrevoked are the race the test above pins down.)
-      const checks: Promise<void>[] = [];
+      const checks: (() => Promise<void>)[] = [];
       const introspect = (token: string) =>
         fetch(`${second.base}/oauth/introspect`, {
           method: 'POST',
@@ -807,33 +826,36 @@ describe('fault injection', () => {
         const known = tokens.get(id);
         if (!known) continue;
         for (const refreshToken of known.refresh) {
-          checks.push(
-            introspect(refreshToken).then((answer) =>
-              expect({ id, active: answer.active }).toEqual({ id, active: false }),
-            ),
+          checks.push(async () =>
+            expect({ id, active: (await introspect(refreshToken)).active }).toEqual({
+              id,
+              active: false,
+            }),
           );
-          checks.push(
-            call(second.base, 'POST', '/auth/refresh', { body: { refreshToken } }).then((answer) =>
-              expect({ id, refresh: answer.status }).toEqual({ id, refresh: 401 }),
-            ),
-          );
+          checks.push(async () => {
+            const answer = await call(second.base, 'POST', '/auth/refresh', {
+              body: { refreshToken },
+              patient: true,
+            });
+            expect({ id, refresh: answer.status }).toEqual({ id, refresh: 401 });
+          });
         }
         for (const token of known.access) {
-          checks.push(
-            introspect(token).then((answer) =>
-              expect({ id, active: answer.active }).toEqual({ id, active: false }),
-            ),
+          checks.push(async () =>
+            expect({ id, active: (await introspect(token)).active }).toEqual({ id, active: false }),
           );
-          checks.push(
-            call(second.base, 'GET', '/auth/me', { token }).then((answer) =>
-              expect({ id, me: answer.status }).toEqual({ id, me: 401 }),
-            ),
-          );
+          checks.push(async () => {
+            const answer = await call(second.base, 'GET', '/auth/me', { token, patient: true });
+            expect({ id, me: answer.status }).toEqual({ id, me: 401 });
+          });
         }
       }
       expect(checks.length).toBeGreaterThan(0);
-      await Promise.all(checks);
+      // A bounded number in flight: the checks are about answers, not about surviving a flood.
+      for (let next = 0; next < checks.length; next += 16) {
+        await Promise.all(checks.slice(next, next + 16).map((check) => check()));
+      }
       await expectLogoutsAtomic(direct);
-    }, 60_000);
+    }, 180_000);
   });
 });
