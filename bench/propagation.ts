@@ -14,7 +14,7 @@
  *   BENCH_LOGOUTS          logouts measured per delivery method (1000)
  *   BENCH_CONCURRENCY      logouts in flight at once in the propagation phase (4)
  *   BENCH_MODES            "poll,push" (default), "poll" or "push"
- *   BENCH_DURATION         seconds per throughput run (8); BENCH_ROUNDS pairs of runs (2)
+ *   BENCH_DURATION         seconds per throughput run (8); BENCH_ROUNDS pairs of runs (3)
  *   BENCH_CONNECTIONS      connections in the throughput runs (32)
  *   BENCH_PG_URL, BENCH_REDIS_URL, BENCH_SKIP_BUILD=1   as for `npm run bench`
  */
@@ -65,7 +65,7 @@ const settings = {
     'poll' | 'push'
   )[],
   durationSeconds: numberFromEnv('BENCH_DURATION', 8),
-  rounds: numberFromEnv('BENCH_ROUNDS', 2),
+  rounds: numberFromEnv('BENCH_ROUNDS', 3),
   connections: numberFromEnv('BENCH_CONNECTIONS', 32),
   pgUrl: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   await db.connect();
   onCleanUp(() => db.end());
   const registered = await http(`${serviceUrl}/auth/register`, {
-    body: { email: 'propagation@example.com', password: 'propagation-password' },
+    body: { email: 'bench-propagation@example.com', password: 'violet harbour lantern 42' },
   });
   if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
   const userIds = await seedUsers(db, registered.body.id as string, 1000);

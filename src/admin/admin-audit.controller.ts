@@ -2,7 +2,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from
 import { Controller, Get, Header, Query, StreamableFile } from '@nestjs/common';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { BEARER } from '../openapi/openapi.setup';
-import { Roles } from '../common/decorators/roles.decorator';
+import { Roles } from '../auth/decorators/roles.decorator';
 import { AdminAuditService, type AdminStats, type AuditEventView } from './admin-audit.service';
 import { AUDIT_EXPORT_MEDIA_TYPES } from './audit-export.format';
 import { AdminStatsResponse } from './dto/admin-stats.response';

@@ -11,8 +11,8 @@ import { Body, Controller, Delete, HttpCode, HttpStatus, Param, Post } from '@ne
 import { uuidParam } from '../common/http/uuid-param';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { BEARER } from '../openapi/openapi.setup';
-import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { Roles } from '../auth/decorators/roles.decorator';
 import { Client, type ClientContext } from '../common/http/client-context';
 import { type AuthenticatedUser } from '../auth/authenticated-user';
 import { AdminService } from './admin.service';

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
@@ -11,10 +10,9 @@ import { SecurityEventBusModule } from '../security-events/security-event-bus.mo
 import { AccountController } from './controllers/account.controller';
 import { AuthController } from './controllers/auth.controller';
 import { LogoutController } from './controllers/logout.controller';
-import { LogoutAuditFilter } from './filters/logout-audit.filter';
+import { LogoutRefusalAuditFilter } from './filters/logout-refusal-audit.filter';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
-import { AuditInterceptor } from './interceptors/audit.interceptor';
 import { AuditEventRepository } from './repositories/audit-event.repository';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
 import { SessionRepository } from './repositories/session.repository';
@@ -27,7 +25,6 @@ import { RedisLoginAttemptStore } from './login-limits/redis-login-attempt.store
 import { PasswordPolicy } from './passwords/password-policy';
 import { UserRepository } from './repositories/user.repository';
 import { RevocationService } from './revocation/revocation.service';
-import { AccessTokenService } from './services/access-token.service';
 import { AccountStatusService } from './services/account-status.service';
 import { AccountService } from './services/account.service';
 import { AuditRetentionJob } from './services/audit-retention.job';
@@ -35,7 +32,6 @@ import { AuditTrailService } from './services/audit-trail.service';
 import { AuditService } from './services/audit.service';
 import { AuthService } from './services/auth.service';
 import { BootstrapAdminService } from './services/bootstrap-admin.service';
-import { LogoutAuditService } from './services/logout-audit.service';
 import { LogoutService } from './services/logout.service';
 import {
   DEFAULT_PASSWORD_HASH_OPTIONS,
@@ -45,9 +41,11 @@ import {
 import { SessionExpiryJob } from './services/session-expiry.job';
 import { SessionService } from './services/session.service';
 import { SigningKeyService } from './services/signing-key.service';
+import { TokenAuthenticationService } from './services/token-authentication.service';
 import { UserDirectoryService } from './services/user-directory.service';
 import { UserService } from './services/user.service';
-import { JwtStrategy } from './strategies/jwt.strategy';
+import { AccessTokenService } from './tokens/access-token.service';
+import { AccessTokenVerifier } from './tokens/access-token.verifier';
 import { FallbackThrottlerStorage } from './throttling/fallback-throttler.storage';
 import { rateLimitBuckets } from './throttling/rate-limit-buckets';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
@@ -55,7 +53,6 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 @Module({
   imports: [
     SecurityEventBusModule,
-    PassportModule,
     JwtModule.register({}),
     ThrottlerModule.forRootAsync({
       inject: [AppConfig, REDIS],
@@ -71,7 +68,7 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
   controllers: [AuthController, LogoutController, AccountController],
   providers: [
     { provide: PASSWORD_HASH_OPTIONS, useValue: DEFAULT_PASSWORD_HASH_OPTIONS },
-    // Order matters: authentication first, then roles.
+    // Both fail closed on their own: RolesGuard refuses a request JwtAuthGuard did not authenticate.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
     UserRepository,
@@ -91,7 +88,6 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     SigningKeyService,
     AccessTokenService,
     AuditService,
-    LogoutAuditService,
     RefusalAuditService,
     RevocationService,
     SessionService,
@@ -105,21 +101,24 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
     AuthService,
     UserService,
     LogoutService,
-    JwtStrategy,
+    AccessTokenVerifier,
+    TokenAuthenticationService,
     UserThrottlerGuard,
-    AuditInterceptor,
-    LogoutAuditFilter,
+    LogoutRefusalAuditFilter,
   ],
+  // Services only: other features never reach into auth's repositories.
   exports: [
     RefusalAuditService,
-    UserRepository,
-    RefreshTokenRepository,
     AccessTokenService,
+    AccessTokenVerifier,
+    TokenAuthenticationService,
     SigningKeyService,
+    AuditService,
     AccountService,
     AccountStatusService,
     AuditTrailService,
     UserDirectoryService,
+    UserService,
     RevocationService,
     SessionService,
   ],

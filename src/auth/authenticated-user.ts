@@ -10,3 +10,10 @@ export interface AuthenticatedUser {
 }
 
 export type SessionBearer = AuthenticatedUser & { sessionId: string };
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by `JwtAuthGuard` once the access token is accepted: the request's only principal. */
+    user?: AuthenticatedUser;
+  }
+}

@@ -105,9 +105,18 @@ describe('loadConfig', () => {
           { id: 'search', secret: 'fedcba9876543210:x' },
         ],
         bootstrapAdmin: { email: 'admin@example.test', password: 'admin password' },
-        trustProxy: true,
+        trustProxy: 1,
       }),
     );
+  });
+
+  it.each([
+    ['false', false],
+    ['true', 1],
+    ['2', 2],
+    ['10.0.0.0/8, 192.168.1.7,fd00::/8', ['10.0.0.0/8', '192.168.1.7', 'fd00::/8']],
+  ])('reads TRUST_PROXY=%p as %p (never "every hop")', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
 
   it('returns a frozen object', () => {
@@ -158,6 +167,8 @@ describe('loadConfig', () => {
     ['REFRESH_TOKEN_REUSE_INTERVAL', 'ten seconds'],
     ['ACCESS_TOKEN_REVOCATION_CHECK', 'yes'],
     ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1,proxy.internal'],
     ['SERVICE_CLIENTS', 'no-separator-here'],
     ['SERVICE_CLIENTS', 'billing:short'],
     ['SERVICE_CLIENTS', ':0123456789abcdef'],

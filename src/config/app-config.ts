@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { ConfigError } from './config.error';
 import { parseDuration } from './duration';
 
@@ -51,7 +52,12 @@ export class AppConfig {
   readonly accessTokenRevocationCheck!: boolean;
   readonly serviceClients!: readonly ServiceClient[];
   readonly bootstrapAdmin?: { readonly email: string; readonly password: string };
-  readonly trustProxy!: boolean;
+  /**
+   * Which `X-Forwarded-For` entries to believe: `false` none, a number of proxy hops in front
+   * of the service, or the addresses/CIDRs of trusted proxies (what Express' and Fastify's
+   * `trust proxy` take). Never "every hop": a client could then choose its own address.
+   */
+  readonly trustProxy!: TrustProxy;
   /** Origins allowed by CORS; empty means CORS is off (server-to-server and same-origin only). */
   readonly corsOrigins!: readonly string[];
   readonly logLevel!: LogLevel;
@@ -72,6 +78,8 @@ export class AppConfig {
   /** How recent an admin's `auth_time` must be for destructive admin actions. */
   readonly adminStepUpMaxAgeMs!: number;
 }
+
+export type TrustProxy = false | number | readonly string[];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -112,6 +120,33 @@ function boolean(env: Environment, name: string, fallback: boolean): boolean {
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+/** An IPv4/IPv6 address, optionally with a prefix length (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function trustProxy(env: Environment, name: string): TrustProxy {
+  const raw = text(env, name, 'false');
+  const lower = raw.toLowerCase();
+  if (lower === 'false' || lower === '0') return false;
+  // `true` means the nearest proxy only: trusting every hop lets a client pick its own address.
+  if (lower === 'true') return 1;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops <= 32) return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (entries.every(isAddressOrCidr)) return Object.freeze(entries);
+  throw new ConfigError(
+    name,
+    `must be false, a hop count (true means 1), or proxy addresses/CIDRs separated by commas (got "${raw}")`,
+  );
 }
 
 function url(env: Environment, name: string, protocols: string[]): string | undefined {
@@ -384,7 +419,7 @@ export function loadConfig(env: Environment): AppConfig {
     accessTokenRevocationCheck: boolean(env, 'ACCESS_TOKEN_REVOCATION_CHECK', true),
     serviceClients: serviceClients(env, pushOrigins),
     bootstrapAdmin: bootstrapAdmin(env),
-    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env, 'TRUST_PROXY'),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     logLevel: logLevel(env, 'LOG_LEVEL'),
     clientTokenTtlMs: duration(env, 'CLIENT_TOKEN_TTL', `${accessTokenTtlMs}ms`),

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
-import { CLIENT_TOKEN_TYPE } from '../auth/services/access-token.service';
+import { ACCESS_TOKEN_TYPE } from '../auth/tokens/access-token-claims';
 import { SIGNING_ALGORITHM, SigningKeyService } from '../auth/services/signing-key.service';
 
 export interface ClientToken {
@@ -46,7 +46,7 @@ export class ClientTokenService {
         privateKey: key.privateKey,
         algorithm: SIGNING_ALGORITHM,
         keyid: key.kid,
-        header: { alg: SIGNING_ALGORITHM, typ: CLIENT_TOKEN_TYPE, kid: key.kid },
+        header: { alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: key.kid },
         subject: clientId,
         issuer: this.config.jwtIssuer,
         audience: aud,

@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { type Request } from 'express';
-import { RATE_LIMITED_ROUTE } from '../auth/throttling/rate-limited.decorator';
+import { UserThrottlerGuard } from '../auth/throttling/user-throttler.guard';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 
@@ -60,14 +59,14 @@ export class ServiceClientGuard implements CanActivate {
 
   constructor(
     config: AppConfig,
-    private readonly reflector: Reflector,
+    private readonly rateLimits: UserThrottlerGuard,
   ) {
     this.secrets = new Map(
       config.serviceClients.map((client) => [client.id, digest(client.secret)]),
     );
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request>();
     const readings = basicCredentials(request.headers.authorization);
     // Every reading costs one constant-time comparison, known id or not, so timing reveals
@@ -82,17 +81,9 @@ export class ServiceClientGuard implements CanActivate {
       const refusal = new DomainError('invalid_client', 'Client authentication failed', {
         'WWW-Authenticate': 'Basic realm="auth-service", charset="UTF-8"',
       });
-      if (
-        !this.reflector.getAllAndOverride<boolean>(RATE_LIMITED_ROUTE, [
-          context.getHandler(),
-          context.getClass(),
-        ])
-      ) {
-        throw refusal;
-      }
-      // Guessing secrets counts against the caller's IP: the route's limiter raises this 401.
-      request.deferredAuthFailure = refusal;
-      return true;
+      // Guessing secrets counts against the caller's IP (429 once over the route's limit).
+      await this.rateLimits.countRefusal(context);
+      throw refusal;
     }
     request.serviceClient = { id: client.id };
     return true;

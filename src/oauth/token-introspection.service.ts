@@ -1,14 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { Clock } from '../common/clock/clock';
 import { DomainError } from '../common/errors/domain.error';
 import { type ClientContext } from '../common/http/client-context';
-import { RefreshTokenRepository } from '../auth/repositories/refresh-token.repository';
-import { UserRepository } from '../auth/repositories/user.repository';
-import { RevocationService } from '../auth/revocation/revocation.service';
-import { AccessTokenService } from '../auth/services/access-token.service';
 import { SessionService } from '../auth/services/session.service';
-import { RefreshTokenCodec } from '../auth/services/refresh-token.codec';
+import { TokenAuthenticationService } from '../auth/services/token-authentication.service';
+import { hasSession } from '../auth/tokens/access-token.verifier';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
@@ -41,11 +37,7 @@ export function parseTokenTypeHint(hint: string | undefined): TokenTypeHint | un
 export class TokenIntrospectionService {
   constructor(
     private readonly config: AppConfig,
-    private readonly clock: Clock,
-    private readonly accessTokens: AccessTokenService,
-    private readonly refreshTokens: RefreshTokenRepository,
-    private readonly users: UserRepository,
-    private readonly revocation: RevocationService,
+    private readonly authentication: TokenAuthenticationService,
     private readonly sessionLifecycle: SessionService,
   ) {}
 
@@ -90,8 +82,8 @@ export class TokenIntrospectionService {
   }
 
   private async introspectAccess(token: string): Promise<Introspection> {
-    const claims = await this.accessTokens.verify(token);
-    if (!claims || (await this.revocation.isSessionEnded(claims.sid))) return INACTIVE;
+    const claims = await this.accessClaims(token);
+    if (!claims) return INACTIVE;
     return {
       active: true,
       token_type: 'access_token',
@@ -102,46 +94,46 @@ export class TokenIntrospectionService {
       exp: claims.exp,
       iss: claims.iss,
       aud: claims.aud,
+      // The roles the user holds now, as the service's own endpoints judge them.
       roles: claims.roles,
     };
   }
 
+  /** The claims of a live access token of a session this deployment knows; `null` otherwise. */
+  private async accessClaims(token: string) {
+    try {
+      const { user, claims } = await this.authentication.authenticate(token);
+      return hasSession(claims) ? { ...claims, roles: user.roles } : null;
+    } catch (error) {
+      if (error instanceof DomainError) return null;
+      throw error;
+    }
+  }
+
   private async introspectRefresh(token: string): Promise<Introspection> {
-    if (!RefreshTokenCodec.isWellFormed(token)) return INACTIVE;
-    const now = this.clock.now();
-    const live = await this.refreshTokens.findLive(
-      RefreshTokenCodec.hash(token),
-      now,
-      new Date(now.getTime() - this.config.sessionIdleTimeoutMs),
-    );
+    const live = await this.sessionLifecycle.findLiveRefreshToken(token);
     if (!live) return INACTIVE;
-    const user = await this.users.findById(live.userId);
-    if (!user) return INACTIVE;
-    // The live token was issued by the session's last refresh (or its login), which is also
-    // when its idle timeout started: it dies at whichever deadline comes first.
-    const idleDeadline = live.issuedAt.getTime() + this.config.sessionIdleTimeoutMs;
     return {
       active: true,
       token_type: 'refresh_token',
       sub: live.userId,
       sid: live.sessionId,
       iat: seconds(live.issuedAt),
-      exp: seconds(new Date(Math.min(live.expiresAt.getTime(), idleDeadline))),
+      exp: seconds(live.expiresAt),
       iss: this.config.jwtIssuer,
       // The audience of the access tokens it refreshes into, and the roles they would carry.
       aud: this.config.jwtAudience,
-      roles: user.roles,
+      roles: live.roles,
     };
   }
 
+  /** The session of a live access token (revoking an ended one would change nothing). */
   private async accessOwner(token: string): Promise<{ userId: string; sessionId: string } | null> {
-    const claims = await this.accessTokens.verify(token);
+    const claims = await this.accessClaims(token);
     return claims ? { userId: claims.sub, sessionId: claims.sid } : null;
   }
 
   private refreshOwner(token: string): Promise<{ userId: string; sessionId: string } | null> {
-    return RefreshTokenCodec.isWellFormed(token)
-      ? this.refreshTokens.findOwner(RefreshTokenCodec.hash(token))
-      : Promise.resolve(null);
+    return this.sessionLifecycle.findRefreshTokenOwner(token);
   }
 }

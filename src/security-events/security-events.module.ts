@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { AuthModule } from '../auth/auth.module';
+import { UserThrottlerGuard } from '../auth/throttling/user-throttler.guard';
 import { ServiceClientGuard } from '../oauth/service-client.guard';
 import { PollController } from './controllers/poll.controller';
 import { SsfConfigurationController } from './controllers/ssf-configuration.controller';
@@ -33,6 +34,8 @@ import { StreamService } from './services/stream.service';
     PushDeliveryWorker,
     SecurityEventRetentionJob,
     ServiceClientGuard,
+    // Counts the client guard's refusals on rate-limited routes.
+    UserThrottlerGuard,
     ReceiverGuard,
   ],
 })

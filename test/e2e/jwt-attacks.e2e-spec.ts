@@ -39,14 +39,19 @@ describe('JWT attacks on GET /auth/me', () => {
   let claims: JwtPayload;
   let realToken: string;
   let otherUserId: string;
+  let otherSessionId: string;
 
   const now = (): number => Math.floor(Date.now() / 1000);
 
   /** Signs `overrides` over the real claims with the service's real key, exactly as the service does. */
-  const signWithServiceKey = (overrides: JwtPayload = {}): string =>
+  const signWithServiceKey = (
+    overrides: JwtPayload = {},
+    header: Record<string, unknown> = {},
+  ): string =>
     sign({ ...claims, iat: now(), exp: now() + 900, ...overrides }, key.privateKeyPem, {
       algorithm: 'ES256',
       keyid: key.kid,
+      header: { alg: 'ES256', typ: 'at+jwt', kid: key.kid, ...header },
     });
 
   const me = (authorization?: string): request.Test => {
@@ -62,6 +67,7 @@ describe('JWT attacks on GET /auth/me', () => {
     realToken = victim.tokens.accessToken;
     claims = decode(realToken) as JwtPayload;
     otherUserId = other.user.id;
+    otherSessionId = (decode(other.tokens.accessToken) as JwtPayload).sid as string;
     key = await serviceKey(t);
   });
 
@@ -149,6 +155,35 @@ describe('JWT attacks on GET /auth/me', () => {
     ],
     ['a truncated signature', () => realToken.slice(0, -4)],
     ['garbage', () => 'not.a.jwt'],
+    ['typ "JWT" (not an access token)', () => signWithServiceKey({}, { typ: 'JWT' })],
+    ['no typ', () => signWithServiceKey({}, { typ: undefined })],
+    ['typ of a security event token', () => signWithServiceKey({}, { typ: 'secevent+jwt' })],
+    [
+      'a crit header the service does not understand',
+      () => signWithServiceKey({}, { crit: ['exp'] }),
+    ],
+    [
+      'an iat in the future',
+      () => signWithServiceKey({ iat: now() + 3600, exp: now() + 3600 + 60 }),
+    ],
+    ['a lifetime longer than the configured one', () => signWithServiceKey({ exp: now() + 901 })],
+    [
+      'a session this deployment never issued (random sid)',
+      () => signWithServiceKey({ sid: randomUUID() }),
+    ],
+    [
+      'a session of another user (sid of another user, sub kept)',
+      () => signWithServiceKey({ sid: otherSessionId }),
+    ],
+    [
+      'a payload that is not JSON (header with typ)',
+      () => 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IngifQ.bm90IGpzb24.AAAA',
+    ],
+    [
+      "a payload that is not JSON, with this service's kid and typ",
+      () =>
+        `${Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: key.kid })).toString('base64url')}.bm90IGpzb24.AAAA`,
+    ],
   ];
 
   it('forges what each attack claims (so the refusals below are about the attack)', () => {
@@ -183,10 +218,29 @@ describe('JWT attacks on GET /auth/me', () => {
     ['the token without the Bearer prefix', () => realToken],
     ['the token under the Basic scheme', () => `Basic ${realToken}`],
     ['"Bearer" with no token', () => 'Bearer '],
+    ['the token followed by junk', () => `Bearer ${realToken} junk`],
+    ['two tokens', () => `Bearer ${realToken} ${realToken}`],
   ])('refuses %s with 401 and error="invalid_token"', async (_case, header) => {
     const response = await me(header());
     expectContractError(response, 401, 'invalid_token');
     expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+
+  describe("roles and sessions are this deployment's, not the token's", () => {
+    const auditEvents = (authorization: string) =>
+      request(t.app.getHttpServer()).get('/admin/audit-events').set('Authorization', authorization);
+
+    it('refuses an admin token of a session this deployment never issued (a key shared elsewhere)', async () => {
+      const forged = signWithServiceKey({ sid: randomUUID(), roles: ['admin'] });
+      expectContractError(await auditEvents(`Bearer ${forged}`), 401, 'invalid_token');
+      expectContractError(await me(`Bearer ${forged}`), 401, 'invalid_token');
+    });
+
+    it('judges admin power by the roles stored for the user, not the roles in the token', async () => {
+      const forged = signWithServiceKey({ roles: ['admin'] });
+      await me(`Bearer ${forged}`).expect(200);
+      expectContractError(await auditEvents(`Bearer ${forged}`), 403, 'forbidden');
+    });
   });
 
   it('answers a request without Authorization with 401 and a bare WWW-Authenticate: Bearer', async () => {

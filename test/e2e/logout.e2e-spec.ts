@@ -274,6 +274,29 @@ describe('POST /auth/logout', () => {
       expect(other.headers['x-ratelimit-remaining']).toBe('19');
     });
 
+    it('answers a malformed token with 401 and counts it against the client IP', async () => {
+      const clientIp = `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+      const isolated = await createTestApp({
+        env: { LOGOUT_RATE_LIMIT: '2', TRUST_PROXY: 'true' },
+      });
+      try {
+        const isolatedServer = isolated.app.getHttpServer() as App;
+        const malformed = 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IngifQ.bm90IGpzb24.AAAA';
+        const attempt = () =>
+          request(isolatedServer)
+            .post('/auth/logout')
+            .set('X-Forwarded-For', clientIp)
+            .set('Authorization', `Bearer ${malformed}`);
+        const first = await attempt().expect(401);
+        expect(first.body).toMatchObject({ statusCode: 401, code: 'invalid_token' });
+        expect(first.headers['x-ratelimit-remaining']).toBe('1');
+        await attempt().expect(401);
+        await attempt().expect(429);
+      } finally {
+        await isolated.close();
+      }
+    });
+
     it('limits attempts without a valid token per client IP', async () => {
       // A client address of this test's own (honoured through TRUST_PROXY): a shared Redis
       // may still hold counters of earlier runs for 127.0.0.1.
@@ -296,6 +319,18 @@ describe('POST /auth/logout', () => {
           .set('Authorization', 'Bearer garbage')
           .expect(429);
         expect(refused.headers['retry-after']).toBeDefined();
+        // A malformed token (header with typ, payload not JSON) is refused the same way:
+        // counted against the IP and answered 429 here, never a 500 that skips the limit.
+        for (const malformed of [
+          'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IngifQ.bm90IGpzb24.AAAA',
+          'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.bm90IGpzb24.AAAA',
+        ]) {
+          await request(isolatedServer)
+            .post('/auth/logout')
+            .set('X-Forwarded-For', clientIp)
+            .set('Authorization', `Bearer ${malformed}`)
+            .expect(429);
+        }
       } finally {
         await isolated.close();
       }

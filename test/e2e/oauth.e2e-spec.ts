@@ -159,6 +159,7 @@ describe('OAuth endpoints for other microservices', () => {
         issuer: live.issuer,
         audience: AUDIENCE,
         algorithms: ['ES256'],
+        typ: 'at+jwt',
       });
       const { keys } = (await request(server).get('/.well-known/jwks.json')).body as {
         keys: { kid: string }[];

@@ -366,6 +366,23 @@ describe('Operations', () => {
         .find((entry) => entry.requestId === requestId && entry.res !== undefined);
       expect(line?.req?.ip).toBe(client);
     });
+
+    it('believes only the entry the nearest proxy appended, not the addresses a client chose', async () => {
+      const user = await registerUser(server);
+      const client = uniqueIpv6();
+      const requestId = `one-hop-${randomUUID()}`;
+      await request(server)
+        .post('/auth/login')
+        .set('X-Forwarded-For', `203.0.113.66, ${uniqueIpv6()}, ${client}`)
+        .set('X-Request-Id', requestId)
+        .send({ email: user.email, password: `${user.password}-wrong` })
+        .expect(401);
+      const rows: { ip_address: string | null }[] = await t.dataSource.query(
+        'SELECT ip_address FROM audit_events WHERE request_id = $1',
+        [requestId],
+      );
+      expect(rows).toEqual([{ ip_address: client }]);
+    });
   });
 
   describe('structured logs', () => {

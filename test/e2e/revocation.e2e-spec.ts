@@ -27,6 +27,8 @@ describe('revocation reaches access tokens', () => {
       .set('Authorization', `Bearer ${ended.accessToken}`)
       .send({ scope: 'local' })
       .expect(200);
+    // Steady state: the first request confirms the session live (one query), later ones do not ask.
+    await me(server, live).expect(200);
     const query = jest.spyOn(PostgresQueryRunner.prototype, 'query');
     try {
       for (let i = 0; i < 25; i++) await me(server, live).expect(200);

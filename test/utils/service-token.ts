@@ -17,6 +17,7 @@ export async function signWithServiceKey(
     {
       algorithm: 'ES256',
       keyid: key.kid,
+      header: { alg: 'ES256', typ: 'at+jwt', kid: key.kid },
       issuer: 'auth-service',
       audience: 'auth-service',
       expiresIn: 900,

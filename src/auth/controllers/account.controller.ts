@@ -13,7 +13,7 @@ import { BEARER } from '../../openapi/openapi.setup';
 import { MessageResponse } from '../dto/message.response';
 import { ReauthenticatedResponse } from '../dto/reauthenticated.response';
 import { OwnSessionResponse } from '../dto/session.response';
-import { CurrentSession } from '../../common/decorators/current-session.decorator';
+import { CurrentSession } from '../decorators/current-session.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';
 import { NoStore } from '../../common/http/no-store.decorator';
 import { type SessionBearer } from '../authenticated-user';

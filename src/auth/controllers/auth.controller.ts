@@ -11,7 +11,7 @@ import { BEARER } from '../../openapi/openapi.setup';
 import { ProfileResponse } from '../dto/profile.response';
 import { RegisteredUserResponse } from '../dto/registered-user.response';
 import { TokenPairResponse } from '../dto/token-pair.response';
-import { CurrentUser } from '../../common/decorators/current-user.decorator';
+import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { NoStore } from '../../common/http/no-store.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';

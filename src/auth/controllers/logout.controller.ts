@@ -1,31 +1,21 @@
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  Body,
-  Controller,
-  HttpCode,
-  HttpStatus,
-  Post,
-  UseFilters,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, UseFilters } from '@nestjs/common';
 import { ApiErrors } from '../../openapi/api-errors.decorator';
 import { BEARER } from '../../openapi/openapi.setup';
 import { MessageResponse } from '../dto/message.response';
-import { AllowEndedSession } from '../../common/decorators/allow-ended-session.decorator';
-import { CurrentUser } from '../../common/decorators/current-user.decorator';
+import { AllowEndedSession } from '../decorators/allow-ended-session.decorator';
+import { CurrentUser } from '../decorators/current-user.decorator';
 import { Client, type ClientContext } from '../../common/http/client-context';
 import { type AuthenticatedUser } from '../authenticated-user';
 import { LogoutDto } from '../dto/logout.dto';
-import { LogoutAuditFilter } from '../filters/logout-audit.filter';
-import { AuditInterceptor } from '../interceptors/audit.interceptor';
+import { LogoutRefusalAuditFilter } from '../filters/logout-refusal-audit.filter';
 import { LogoutService, type LogoutResponse } from '../services/logout.service';
 import { RateLimited } from '../throttling/rate-limited.decorator';
 
 @ApiTags('auth')
 @ApiBearerAuth(BEARER)
 @Controller('auth')
-@UseFilters(LogoutAuditFilter)
-@UseInterceptors(AuditInterceptor)
+@UseFilters(LogoutRefusalAuditFilter)
 export class LogoutController {
   constructor(private readonly logouts: LogoutService) {}
 

@@ -1,29 +1,25 @@
-import { Controller, SetMetadata } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { type Request } from 'express';
-import passport from 'passport';
-import { type AppConfig } from '../../config/app-config';
-import { AllowEndedSession } from '../../common/decorators/allow-ended-session.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { DomainError } from '../../common/errors/domain.error';
 import { type AuthenticatedUser } from '../authenticated-user';
-import { type RevocationService } from '../revocation/revocation.service';
-import { type JwtStrategy } from '../strategies/jwt.strategy';
-import { RATE_LIMITED_ROUTE } from '../throttling/rate-limited.decorator';
+import { AllowEndedSession } from '../decorators/allow-ended-session.decorator';
+import { type TokenAuthenticationService } from '../services/token-authentication.service';
+import { type UserThrottlerGuard } from '../throttling/user-throttler.guard';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
-const SESSION_ID = '6f1c2a4e-8a57-4a53-9d8e-0d6f3f3f2b10';
+const TOKEN = 'header.payload.signature';
 
-const bearer = (overrides: Partial<AuthenticatedUser> = {}): AuthenticatedUser => ({
+const bearer: AuthenticatedUser = {
   userId: '0b8a3c9e-3f0e-4a61-9a3b-6f8f2a3d1c55',
-  sessionId: SESSION_ID,
+  sessionId: '6f1c2a4e-8a57-4a53-9d8e-0d6f3f3f2b10',
   roles: [],
   authTime: 1_764_000_000,
   tokenId: 'f4e7a2b1-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
   expiresAt: 1_764_000_900,
-  ...overrides,
-});
+};
 
 @Controller()
 class RoutesUnderTest {
@@ -34,55 +30,29 @@ class RoutesUnderTest {
 
   @AllowEndedSession()
   endedSessionAllowed(): void {}
-
-  @SetMetadata(RATE_LIMITED_ROUTE, true)
-  rateLimited(): void {}
 }
 
-@Public()
-@Controller()
-class PublicController {
-  anything(): void {}
-}
-
-type Outcome =
-  { kind: 'success'; user: AuthenticatedUser } | { kind: 'fail' } | { kind: 'error'; error: Error };
-
-/** Stands in for passport-jwt: answers through passport's strategy protocol. */
-function strategyStub(outcome: Outcome) {
-  const authenticate = jest.fn(function (this: {
-    success(user: unknown): void;
-    fail(): void;
-    error(error: Error): void;
-  }) {
-    if (outcome.kind === 'success') this.success(outcome.user);
-    else if (outcome.kind === 'fail') this.fail();
-    else this.error(outcome.error);
-  });
-  return { authenticate };
-}
-
-function setup(options: { outcome?: Outcome; revocationCheck?: boolean; ended?: boolean } = {}) {
-  const strategy = strategyStub(options.outcome ?? { kind: 'success', user: bearer() });
-  const revocation = { isSessionEnded: jest.fn().mockResolvedValue(options.ended ?? false) };
-  const config = { accessTokenRevocationCheck: options.revocationCheck ?? true } as AppConfig;
+function setup(outcome: AuthenticatedUser | Error = bearer) {
+  const authentication = {
+    authenticate: jest.fn(() =>
+      outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve({ user: outcome }),
+    ),
+  };
+  const rateLimits = { countRefusal: jest.fn(() => Promise.resolve()) };
   const guard = new JwtAuthGuard(
     new Reflector(),
-    revocation as unknown as RevocationService,
-    config,
-    strategy as unknown as JwtStrategy,
+    authentication as unknown as TokenAuthenticationService,
+    rateLimits as unknown as UserThrottlerGuard,
   );
-  return { guard, strategy, revocation };
+  return { guard, authentication, rateLimits };
 }
 
 function contextFor(
   handler: (...args: never[]) => unknown,
-  controller: new () => object = RoutesUnderTest,
-  headers: Record<string, string> = { authorization: 'Bearer header.payload.signature' },
+  headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },
 ) {
   const request = { headers, user: undefined } as unknown as Request;
-  const response = { setHeader: jest.fn(), end: jest.fn() };
-  const context = new ExecutionContextHost([request, response, jest.fn()], controller, handler);
+  const context = new ExecutionContextHost([request, {}, jest.fn()], RoutesUnderTest, handler);
   context.setType('http');
   return { context, request };
 }
@@ -99,122 +69,70 @@ async function refusal(promise: Promise<unknown>): Promise<DomainError> {
 describe('JwtAuthGuard', () => {
   const routes = RoutesUnderTest.prototype;
 
-  afterEach(() => jest.restoreAllMocks());
-
-  it('lets a @Public() route through without running passport', async () => {
-    const passportSpy = jest.spyOn(passport, 'authenticate');
-    const { guard, strategy, revocation } = setup({ outcome: { kind: 'fail' } });
-    const { context, request } = contextFor(routes.open, RoutesUnderTest, {});
-
+  it('lets a @Public() route through without looking at any token', async () => {
+    const { guard, authentication } = setup(new DomainError('invalid_token', 'no'));
+    const { context, request } = contextFor(routes.open, {});
     await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(passportSpy).not.toHaveBeenCalled();
-    expect(strategy.authenticate).not.toHaveBeenCalled();
-    expect(revocation.isSessionEnded).not.toHaveBeenCalled();
+    expect(authentication.authenticate).not.toHaveBeenCalled();
     expect(request.user).toBeUndefined();
   });
 
-  it('lets every route of a @Public() controller through without running passport', async () => {
-    const passportSpy = jest.spyOn(passport, 'authenticate');
-    const { guard, strategy } = setup({ outcome: { kind: 'fail' } });
-    const { context } = contextFor(PublicController.prototype.anything, PublicController, {});
-
-    await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(passportSpy).not.toHaveBeenCalled();
-    expect(strategy.authenticate).not.toHaveBeenCalled();
-  });
-
-  it('accepts a verified token of a live session and sets request.user', async () => {
-    const passportSpy = jest.spyOn(passport, 'authenticate');
-    const user = bearer();
-    const { guard, strategy, revocation } = setup({ outcome: { kind: 'success', user } });
+  it('sets the authenticated user, and nothing else, on success', async () => {
+    const { guard, authentication } = setup();
     const { context, request } = contextFor(routes.protectedRoute);
-
     await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(passportSpy).toHaveBeenCalledTimes(1);
-    expect(strategy.authenticate).toHaveBeenCalledTimes(1);
-    expect(revocation.isSessionEnded).toHaveBeenCalledWith(SESSION_ID);
-    expect(request.user).toEqual(user);
-  });
-
-  it('refuses a token whose session has ended with 401 invalid_token', async () => {
-    const { guard, revocation } = setup({ ended: true });
-    const { context } = contextFor(routes.protectedRoute);
-
-    const error = await refusal(guard.canActivate(context));
-    expect(error.code).toBe('invalid_token');
-    expect(error.status).toBe(401);
-    expect(revocation.isSessionEnded).toHaveBeenCalledWith(SESSION_ID);
-  });
-
-  it('accepts a token of an ended session when ACCESS_TOKEN_REVOCATION_CHECK is false', async () => {
-    const { guard, revocation } = setup({ ended: true, revocationCheck: false });
-    const { context } = contextFor(routes.protectedRoute);
-
-    await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(revocation.isSessionEnded).not.toHaveBeenCalled();
-  });
-
-  it('accepts a token of an ended session on an @AllowEndedSession() route', async () => {
-    const { guard } = setup({ ended: true });
-    const { context, request } = contextFor(routes.endedSessionAllowed);
-
-    await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(request.user).toEqual(bearer());
-  });
-
-  it('refuses a verified token without a session id', async () => {
-    const { guard } = setup({
-      outcome: { kind: 'success', user: bearer({ sessionId: undefined }) },
-      revocationCheck: false,
+    expect(request.user).toEqual(bearer);
+    expect(authentication.authenticate).toHaveBeenCalledWith(TOKEN, {
+      allowEndedSession: undefined,
     });
-    const { context } = contextFor(routes.protectedRoute);
+  });
 
+  it('asks for ended sessions to be accepted only on @AllowEndedSession() routes', async () => {
+    const { guard, authentication } = setup();
+    await guard.canActivate(contextFor(routes.endedSessionAllowed).context);
+    expect(authentication.authenticate).toHaveBeenCalledWith(TOKEN, { allowEndedSession: true });
+  });
+
+  it('answers a missing Authorization header with missing_token, counted as a refusal', async () => {
+    const { guard, rateLimits } = setup();
+    const { context } = contextFor(routes.protectedRoute, {});
+    expect((await refusal(guard.canActivate(context))).code).toBe('missing_token');
+    expect(rateLimits.countRefusal).toHaveBeenCalledWith(context);
+  });
+
+  it.each([
+    ['trailing junk after the token', `Bearer ${TOKEN} junk`],
+    ['another scheme', `Basic ${TOKEN}`],
+    ['no token', 'Bearer '],
+    ['no scheme', TOKEN],
+  ])('refuses %s as invalid_token without verifying anything', async (_case, header) => {
+    const { guard, authentication } = setup();
+    const { context } = contextFor(routes.protectedRoute, { authorization: header });
     expect((await refusal(guard.canActivate(context))).code).toBe('invalid_token');
+    expect(authentication.authenticate).not.toHaveBeenCalled();
   });
 
-  it('answers invalid_token when a presented token fails verification', async () => {
-    const { guard, revocation } = setup({ outcome: { kind: 'fail' } });
+  it('counts a refused token against the client before refusing', async () => {
+    const { guard, rateLimits } = setup(new DomainError('invalid_token', 'ended'));
+    const { context, request } = contextFor(routes.protectedRoute);
+    expect((await refusal(guard.canActivate(context))).code).toBe('invalid_token');
+    expect(rateLimits.countRefusal).toHaveBeenCalledWith(context);
+    expect(request.user).toBeUndefined();
+  });
+
+  it('raises the 429 of an exhausted client instead of the 401', async () => {
+    const { guard, rateLimits } = setup(new DomainError('invalid_token', 'bad'));
+    rateLimits.countRefusal.mockRejectedValueOnce(new DomainError('rate_limited', 'slow down'));
     const { context } = contextFor(routes.protectedRoute);
-
-    const error = await refusal(guard.canActivate(context));
-    expect(error.code).toBe('invalid_token');
-    expect(error.status).toBe(401);
-    expect(revocation.isSessionEnded).not.toHaveBeenCalled();
+    expect((await refusal(guard.canActivate(context))).code).toBe('rate_limited');
   });
 
-  it('answers missing_token (401) when there is no Authorization header', async () => {
-    const { guard } = setup({ outcome: { kind: 'fail' } });
-    const { context } = contextFor(routes.protectedRoute, RoutesUnderTest, {});
-
-    const error = await refusal(guard.canActivate(context));
-    expect(error.code).toBe('missing_token');
-    expect(error.status).toBe(401);
-  });
-
-  it('turns a strategy error into a 401, never a 500', async () => {
-    const { guard } = setup({
-      outcome: { kind: 'error', error: new Error('unknown signing key') },
-    });
-    const { context } = contextFor(routes.protectedRoute);
-
-    expect((await refusal(guard.canActivate(context))).status).toBe(401);
-  });
-
-  it('defers the refusal on a rate-limited route so the limiter counts the attempt first', async () => {
-    const { guard } = setup({ ended: true });
-    const { context, request } = contextFor(routes.rateLimited);
-
-    await expect(guard.canActivate(context)).resolves.toBe(true);
-    expect(request.deferredAuthFailure).toBeInstanceOf(DomainError);
-    expect(request.deferredAuthFailure?.code).toBe('invalid_token');
-  });
-
-  it('does not defer unexpected errors, even on a rate-limited route', async () => {
-    const { guard, revocation } = setup();
-    revocation.isSessionEnded.mockRejectedValue(new Error('database unavailable'));
-    const { context, request } = contextFor(routes.rateLimited);
-
-    await expect(guard.canActivate(context)).rejects.toThrow('database unavailable');
-    expect(request.deferredAuthFailure).toBeUndefined();
+  it('lets an infrastructure failure through as it is, uncounted', async () => {
+    const failure = new Error('database unavailable');
+    const { guard, rateLimits } = setup(failure);
+    await expect(guard.canActivate(contextFor(routes.protectedRoute).context)).rejects.toBe(
+      failure,
+    );
+    expect(rateLimits.countRefusal).not.toHaveBeenCalled();
   });
 });

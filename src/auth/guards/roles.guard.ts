@@ -1,11 +1,14 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Request } from 'express';
-import { REQUIRED_ROLES } from '../../common/decorators/roles.decorator';
+import { REQUIRED_ROLES } from '../decorators/roles.decorator';
 import { DomainError } from '../../common/errors/domain.error';
-import { type AuthenticatedUser } from '../authenticated-user';
 
-/** Runs after `JwtAuthGuard`: 403 when the verified token lacks every role the route asks for. */
+/**
+ * 403 when the authenticated user lacks every role the route asks for. The roles are the
+ * user's as stored (see `TokenAuthenticationService`), not the token's. Without an
+ * authenticated user it refuses with 401, so it fails closed whatever order guards run in.
+ */
 @Injectable()
 export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
@@ -16,12 +19,9 @@ export class RolesGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!required?.length) return true;
-    const request = context.switchToHttp().getRequest<Request>();
-    // On a rate-limited route the JWT guard defers its refusal (and may have set `user` from a
-    // token of an ended session): it stays the 401 it is, never a 403, and never a pass.
-    if (request.deferredAuthFailure) throw request.deferredAuthFailure;
-    const user = request.user as AuthenticatedUser | undefined;
-    if (user && required.some((role) => user.roles.includes(role))) return true;
+    const user = context.switchToHttp().getRequest<Request>().user;
+    if (!user) throw new DomainError('missing_token', 'This requires an authenticated user');
+    if (required.some((role) => user.roles.includes(role))) return true;
     throw new DomainError('forbidden', `This requires the role: ${required.join(' or ')}`);
   }
 }

@@ -81,24 +81,25 @@ export class SessionRepository {
     const params: unknown[] = [];
     const bind = (value: unknown): string => `$${params.push(value)}`;
 
-    const filters = ['ended_at IS NULL'];
+    // On the row being ended (`sessions`); `seen` below is that row as the snapshot saw it.
+    const filters = ['sessions.ended_at IS NULL'];
     if (selection === 'started-before') {
       if (!command.startedBefore || !command.limit)
         throw new Error('endSessions: "started-before" needs startedBefore and limit');
       // Oldest first through `sessions_live_created_idx`; each batch is the next slice.
       filters.push(
-        `id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND created_at < ${bind(command.startedBefore)}
+        `sessions.id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND created_at < ${bind(command.startedBefore)}
                 ORDER BY created_at, id LIMIT ${bind(command.limit)})`,
       );
     } else {
       if (!userId) throw new Error(`endSessions: selection "${selection}" needs a user id`);
-      filters.unshift(`user_id = ${bind(userId)}`);
+      filters.unshift(`sessions.user_id = ${bind(userId)}`);
     }
     if (selection === 'only' || selection === 'all-but' || command.requireLiveSession) {
       if (!sessionId) throw new Error(`endSessions: selection "${selection}" needs a session id`);
       const session = bind(sessionId);
-      if (selection === 'only') filters.push(`id = ${session}`);
-      if (selection === 'all-but') filters.push(`id <> ${session}`);
+      if (selection === 'only') filters.push(`sessions.id = ${session}`);
+      if (selection === 'all-but') filters.push(`sessions.id <> ${session}`);
       // For `only`, `id = … AND ended_at IS NULL` already requires the session to be live.
       if (command.requireLiveSession && selection !== 'only') {
         filters.push(
@@ -153,22 +154,23 @@ export class SessionRepository {
         ? { occurredAt: `${endedAt}::timestamptz`, userId: `${bind(userId)}::uuid`, requestId }
         : undefined,
     );
-    // `seen` reads the sessions as of the statement's snapshot; `ended` returns them as updated,
-    // after waiting for any refresh that held them. A refresh that committed in between
-    // moved `last_active_at` and inserted a refresh token this statement cannot see.
+    // `seen` is each row as the statement's snapshot read it; `sessions` is the row as updated, after
+    // waiting for any refresh that held it (READ COMMITTED re-reads only the target row). A
+    // refresh that committed in between moved `last_active_at` and inserted a refresh token
+    // this statement cannot see. Joined on the primary key row by row, so the cost is linear
+    // in the sessions ended (a join of two CTEs was a nested loop: quadratic).
     const rows: { id: string; raced: boolean }[] = await manager.query(
-      `WITH seen AS (
-         SELECT id, last_active_at FROM sessions WHERE ${filters.join(' AND ')}
-       ), ended AS (
+      `WITH ended AS (
          UPDATE sessions SET ended_at = ${endedAt}, end_reason = ${bind(reason)}, reauthenticated_at = NULL
-         WHERE ${filters.join(' AND ')}
-         RETURNING id, user_id, last_active_at
+         FROM sessions seen
+         WHERE seen.id = sessions.id AND ${filters.join(' AND ')}
+         RETURNING sessions.id, sessions.user_id,
+           sessions.last_active_at IS DISTINCT FROM seen.last_active_at AS raced
        ), revoked AS (
          UPDATE refresh_tokens SET revoked_at = ${endedAt}
          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL
        )${auditInsert}${outbox}
-       SELECT ended.id, ended.last_active_at IS DISTINCT FROM seen.last_active_at AS raced
-       FROM ended LEFT JOIN seen ON seen.id = ended.id`,
+       SELECT id, raced FROM ended`,
       params,
     );
     const raced = rows.filter((row) => row.raced).map((row) => row.id);
@@ -266,6 +268,20 @@ export class SessionRepository {
       [since],
     );
     return rows.map((row) => row.id);
+  }
+
+  /** The session as stored, with its user's roles: one round trip for the access-token check. */
+  async findState(
+    id: string,
+  ): Promise<{ userId: string; ended: boolean; roles: string[] } | undefined> {
+    const rows: { user_id: string; ended: boolean; roles: string[] }[] =
+      await this.dataSource.query(
+        `SELECT s.user_id, s.ended_at IS NOT NULL AS ended, u.roles
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+        [id],
+      );
+    const [row] = rows;
+    return row && { userId: row.user_id, ended: row.ended, roles: row.roles };
   }
 
   /** Whether the session has ended (or never existed): the revocation check's fallback. */

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import type Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
@@ -7,9 +13,11 @@ import { Metrics } from '../../metrics/metrics';
 import { REDIS } from '../../redis/redis.module';
 import { SecurityEventBus } from '../../security-events/security-event.bus';
 import { SessionRepository } from '../repositories/session.repository';
+import { type LiveSession, LiveSessionCache } from './live-session.cache';
 import { MemoryRevocationStore } from './memory-revocation.store';
 import { RedisRevocationStore } from './redis-revocation.store';
 import { type RevocationStore } from './revocation.store';
+import { SessionEndedChannel } from './session-ended.channel';
 
 /** While the store cannot vouch for answers, refill it at most this often. */
 const WARM_RETRY_MS = 5_000;
@@ -38,6 +46,17 @@ const SYNC_OVERLAP_MS = 15_000;
 const RECONNECT_GRACE_MS = 2 * SYNC_INTERVAL_MS;
 
 /**
+ * How long a session confirmed live is believed without asking again: the bound on a
+ * demoted admin's roles and, should an ending's publication be lost, on its tokens (the
+ * periodic sync usually catches such an ending within `SYNC_INTERVAL_MS`).
+ */
+export const LIVE_SESSION_TTL_MS = 10_000;
+
+/** What this deployment knows of the session an access token names. */
+export type SessionState =
+  { state: 'live'; session: LiveSession } | { state: 'ended' } | { state: 'unknown' };
+
+/**
  * Makes the end of a session reach its access tokens. Ended sessions are remembered in
  * Redis (shared by every instance) or in process, for as long as one of their access
  * tokens could still be unexpired; PostgreSQL stays the source of truth and refills the
@@ -49,7 +68,7 @@ const RECONNECT_GRACE_MS = 2 * SYNC_INTERVAL_MS;
  * seconds, so an ending whose instance died before publishing it still reaches the fleet.
  */
 @Injectable()
-export class RevocationService implements OnApplicationBootstrap {
+export class RevocationService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RevocationService.name);
   private readonly store: RevocationStore;
   private readonly shared: boolean;
@@ -64,6 +83,10 @@ export class RevocationService implements OnApplicationBootstrap {
   /** Until then (wall clock), revocation checks ask PostgreSQL: Redis was lost and is being refilled. */
   private untrustedUntil = 0;
   private lastWarmSucceeded = false;
+  /** Sessions confirmed live: a live token's request costs no round trip. */
+  private readonly live = new LiveSessionCache(LIVE_SESSION_TTL_MS);
+  /** Endings published by the other instances (null: single instance, nothing to hear). */
+  private readonly channel: SessionEndedChannel | null;
 
   constructor(
     private readonly config: AppConfig,
@@ -81,6 +104,18 @@ export class RevocationService implements OnApplicationBootstrap {
     // as soon as it answers again: this instance's own at once, the rest from PostgreSQL.
     redis?.on('ready', () => void this.storeReachable());
     redis?.on('close', () => (this.untrustedUntil = Number.POSITIVE_INFINITY));
+    this.channel = redis
+      ? new SessionEndedChannel(
+          redis,
+          config.redisKeyPrefix,
+          (ids) => this.live.forget(ids),
+          () => this.live.forgetAll(),
+        )
+      : null;
+  }
+
+  onApplicationShutdown(): void {
+    this.channel?.close();
   }
 
   private get ttlMs(): number {
@@ -98,6 +133,10 @@ export class RevocationService implements OnApplicationBootstrap {
   /** Call after the ending has committed. */
   async sessionsEnded(sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;
+    this.live.forget(sessionIds);
+    // The other instances forget them too within milliseconds; the shared store below is
+    // what they read for a session they had not confirmed live.
+    this.channel?.publish(sessionIds).catch(() => undefined);
     // Every ending passes here after its commit: its security events are now deliverable.
     this.securityEvents.announce();
     try {
@@ -112,7 +151,37 @@ export class RevocationService implements OnApplicationBootstrap {
     }
   }
 
+  /**
+   * Whether the session an access token names is live, ended, or unknown to this deployment
+   * (a token signed with our key elsewhere: a restored backup, a shared key). A session
+   * confirmed live lately answers from memory; anything else asks the store and PostgreSQL,
+   * so an unknown session is refused on every instance whatever is cached.
+   */
+  async sessionState(sessionId: string, userId: string): Promise<SessionState> {
+    const now = this.now;
+    // Trusted only while this instance hears every ending (always, on a single instance).
+    const cacheUsable = this.channel === null || this.channel.connected;
+    const cached = cacheUsable ? this.live.get(sessionId, now) : undefined;
+    if (cached !== undefined && !this.unpublished.has(sessionId)) {
+      this.metrics.revocationChecks.inc({ result: 'hit_live' });
+      return cached.userId === userId ? { state: 'live', session: cached } : { state: 'unknown' };
+    }
+    if (await this.endedPerStore(sessionId)) return { state: 'ended' };
+    const generation = this.live.generation;
+    const stored = await this.sessions.findState(sessionId);
+    if (!stored || stored.userId !== userId) return { state: 'unknown' };
+    if (stored.ended) return { state: 'ended' };
+    const session = { userId: stored.userId, roles: stored.roles };
+    if (cacheUsable) this.live.remember(sessionId, session, generation, now);
+    return { state: 'live', session };
+  }
+
   async isSessionEnded(sessionId: string): Promise<boolean> {
+    return (await this.endedPerStore(sessionId)) ?? this.sessions.isEnded(sessionId);
+  }
+
+  /** The store's answer, or `undefined` when it cannot vouch for one (then ask PostgreSQL). */
+  private async endedPerStore(sessionId: string): Promise<boolean | undefined> {
     const unpublishedUntil = this.unpublished.get(sessionId);
     if (unpublishedUntil !== undefined && unpublishedUntil > this.now) {
       this.metrics.revocationChecks.inc({ result: 'hit_ended' });
@@ -126,7 +195,7 @@ export class RevocationService implements OnApplicationBootstrap {
     }
     this.metrics.revocationChecks.inc({ result: 'miss' });
     void this.warmSoon(WARM_RETRY_MS);
-    return this.sessions.isEnded(sessionId);
+    return undefined;
   }
 
   /** Copies recent endings from PostgreSQL into the shared store (see `SYNC_INTERVAL_MS`). */
@@ -205,7 +274,10 @@ export class RevocationService implements OnApplicationBootstrap {
 
   /** PostgreSQL → store: every session that ended since `since` (clock ms). */
   private async copyEndedSince(since: number): Promise<void> {
-    await this.store.markEnded(await this.sessions.findIdsEndedSince(new Date(since)), this.ttlMs);
+    const ended = await this.sessions.findIdsEndedSince(new Date(since));
+    // Catches an ending whose publication was lost (its instance died before publishing).
+    this.live.forget(ended);
+    await this.store.markEnded(ended, this.ttlMs);
   }
 
   private async warm(): Promise<void> {

@@ -11,7 +11,7 @@ import { PasswordPolicy } from '../passwords/password-policy';
 import { SessionRepository } from '../repositories/session.repository';
 import { UserRepository } from '../repositories/user.repository';
 import { RevocationService } from '../revocation/revocation.service';
-import { AccessTokenService } from './access-token.service';
+import { AccessTokenService } from '../tokens/access-token.service';
 import { AuditService } from './audit.service';
 import { PasswordHasher } from './password-hasher';
 import { SessionService } from './session.service';

@@ -3,7 +3,12 @@ import { type EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock/clock';
 import { type ClientContext } from '../../common/http/client-context';
 import { type AuditAction, type AuditOutcome } from '../entities/audit-event.entity';
-import { AuditEventRepository, type NewAuditEvent } from '../repositories/audit-event.repository';
+import {
+  AuditEventRepository,
+  type NewAuditEvent,
+  type AuditEventFilter,
+  type PagedAuditEvent,
+} from '../repositories/audit-event.repository';
 
 export interface AuditDraft {
   action: AuditAction;
@@ -26,6 +31,11 @@ export class AuditService {
     private readonly events: AuditEventRepository,
     private readonly clock: Clock,
   ) {}
+
+  /** A page of the audit trail, newest first (see `AuditEventRepository.page`). */
+  page(filter: AuditEventFilter): Promise<PagedAuditEvent[]> {
+    return this.events.page(filter);
+  }
 
   event(draft: AuditDraft): NewAuditEvent {
     return {

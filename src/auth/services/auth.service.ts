@@ -8,7 +8,7 @@ import { normalizeEmail } from '../email/email-address';
 import { LoginLimiter } from '../login-limits/login-limiter';
 import { PasswordPolicy } from '../passwords/password-policy';
 import { UserRepository } from '../repositories/user.repository';
-import { AccessTokenService } from './access-token.service';
+import { AccessTokenService } from '../tokens/access-token.service';
 import { AuditService } from './audit.service';
 import { PasswordHasher } from './password-hasher';
 import { SessionService } from './session.service';

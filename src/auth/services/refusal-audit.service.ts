@@ -2,7 +2,6 @@ import { HttpException, Injectable } from '@nestjs/common';
 import { type Request } from 'express';
 import { DomainError } from '../../common/errors/domain.error';
 import { clientContextOf } from '../../common/http/client-context';
-import { type AuthenticatedUser } from '../authenticated-user';
 import { type AuditAction } from '../entities/audit-event.entity';
 import { AuditService } from './audit.service';
 
@@ -32,7 +31,7 @@ export class RefusalAuditService {
   async record(action: AuditAction, request: Request, error: unknown): Promise<void> {
     const status = statusOf(error);
     if (status < 400 || status >= 500) return;
-    const bearer = request.user as AuthenticatedUser | undefined;
+    const bearer = request.user;
     const subject = error instanceof DomainError ? error.subject : {};
     await this.audit.recordRefusal({
       action,

@@ -33,6 +33,16 @@ export interface RotatedSession {
   refreshToken: string;
 }
 
+/** A refresh token that is live, with its session and the roles its next access token would carry. */
+export interface LiveRefreshToken {
+  userId: string;
+  sessionId: string;
+  roles: string[];
+  issuedAt: Date;
+  /** Whichever deadline comes first: the session's absolute expiry or its idle timeout. */
+  expiresAt: Date;
+}
+
 export interface LogoutResult {
   timestamp: Date;
   endedSessionIds: string[];
@@ -277,6 +287,37 @@ export class SessionService {
     });
     this.metrics.logouts.inc({ scope: command.scope, outcome: 'success' });
     return { timestamp, endedSessionIds };
+  }
+
+  /** The live refresh token `presented` is, or `null` (unknown, retired, revoked, expired). */
+  async findLiveRefreshToken(presented: string): Promise<LiveRefreshToken | null> {
+    if (!RefreshTokenCodec.isWellFormed(presented)) return null;
+    const now = this.clock.now();
+    const live = await this.refreshTokens.findLive(
+      RefreshTokenCodec.hash(presented),
+      now,
+      new Date(now.getTime() - this.config.sessionIdleTimeoutMs),
+    );
+    if (!live) return null;
+    const user = await this.users.findById(live.userId);
+    if (!user) return null;
+    // The live token was issued by the session's last refresh (or its login), which is also
+    // when its idle timeout started: it dies at whichever deadline comes first.
+    const idleDeadline = live.issuedAt.getTime() + this.config.sessionIdleTimeoutMs;
+    return {
+      userId: live.userId,
+      sessionId: live.sessionId,
+      roles: user.roles,
+      issuedAt: live.issuedAt,
+      expiresAt: new Date(Math.min(live.expiresAt.getTime(), idleDeadline)),
+    };
+  }
+
+  /** The session a refresh token belongs to, whatever the token's state (RFC 7009 revocation). */
+  findRefreshTokenOwner(presented: string): Promise<{ userId: string; sessionId: string } | null> {
+    return RefreshTokenCodec.isWellFormed(presented)
+      ? this.refreshTokens.findOwner(RefreshTokenCodec.hash(presented))
+      : Promise.resolve(null);
   }
 
   /** An admin's global logout of a user: every session ends, audited as `admin_logout`. */

@@ -14,6 +14,10 @@ export interface Profile {
 export class UserService {
   constructor(private readonly users: UserRepository) {}
 
+  async exists(userId: string): Promise<boolean> {
+    return (await this.users.findById(userId)) !== null;
+  }
+
   async profile(bearer: AuthenticatedUser): Promise<Profile> {
     const user = await this.users.findById(bearer.userId);
     if (!user)

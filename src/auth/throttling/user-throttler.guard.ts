@@ -3,8 +3,8 @@ import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
 import { type Request, type Response } from 'express';
 import { Metrics } from '../../metrics/metrics';
 import { DomainError } from '../../common/errors/domain.error';
-import { type AuthenticatedUser } from '../authenticated-user';
 import { clientOf } from './rate-limit-buckets';
+import { RATE_LIMITED_ROUTE } from './rate-limited-route';
 
 /**
  * `@nestjs/throttler` keyed on the user (`sub`) once the JWT guard has accepted the token,
@@ -17,7 +17,7 @@ export class UserThrottlerGuard extends ThrottlerGuard {
   @Inject(Metrics) private readonly metrics!: Metrics;
 
   protected override getTracker(request: Request): Promise<string> {
-    const user = request.user as AuthenticatedUser | undefined;
+    const user = request.user;
     if (user) return Promise.resolve(`user:${user.userId}`);
     if (request.serviceClient) return Promise.resolve(`client:${request.serviceClient.id}`);
     return Promise.resolve(clientOf(request));
@@ -61,10 +61,14 @@ export class UserThrottlerGuard extends ThrottlerGuard {
     return true;
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const allowed = await super.canActivate(context);
-    const deferred = context.switchToHttp().getRequest<Request>().deferredAuthFailure;
-    if (deferred) throw deferred;
-    return allowed;
+  /**
+   * Counts a request refused before it was authenticated (a bad token, bad client
+   * credentials) in its route's buckets, against the client IP: 429 once the IP is over
+   * the limit. Routes that are not `@RateLimited(...)` count nothing.
+   */
+  async countRefusal(context: ExecutionContext): Promise<void> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (!this.reflector.getAllAndOverride<boolean>(RATE_LIMITED_ROUTE, targets)) return;
+    await this.canActivate(context);
   }
 }

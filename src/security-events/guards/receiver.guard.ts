@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { type Request } from 'express';
 import { AppConfig } from '../../config/app-config';
 import { DomainError } from '../../common/errors/domain.error';
-import { AccessTokenService } from '../../auth/services/access-token.service';
+import { AccessTokenVerifier } from '../../auth/tokens/access-token.verifier';
 import { ServiceClientGuard } from '../../oauth/service-client.guard';
 
 const CHALLENGE = 'Bearer realm="auth-service", Basic realm="auth-service", charset="UTF-8"';
@@ -21,7 +21,7 @@ export class ReceiverGuard implements CanActivate {
 
   constructor(
     config: AppConfig,
-    private readonly accessTokens: AccessTokenService,
+    private readonly accessTokens: AccessTokenVerifier,
     private readonly basic: ServiceClientGuard,
   ) {
     this.clientIds = new Set(config.serviceClients.map((client) => client.id));
@@ -33,14 +33,14 @@ export class ReceiverGuard implements CanActivate {
     const bearer = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization.trim());
     if (!bearer) {
       try {
-        return this.basic.canActivate(context);
+        return await this.basic.canActivate(context);
       } catch (error) {
         // Both schemes are offered (RFC 9110 §11.6.1): a bearer token or the client secret.
         if (!(error instanceof DomainError)) throw error;
         throw new DomainError(error.code, error.message, { 'WWW-Authenticate': CHALLENGE });
       }
     }
-    const clientId = await this.accessTokens.verifyClientToken(bearer[1]);
+    const clientId = this.accessTokens.verifyClientToken(bearer[1]);
     // A client removed from the configuration loses its stream access with its secret.
     if (clientId === null || !this.clientIds.has(clientId)) {
       throw new DomainError('invalid_token', 'The bearer token is not a valid client token', {

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { type Request } from 'express';
-import { type AuthenticatedUser, type SessionBearer } from '../../auth/authenticated-user';
-import { DomainError } from '../errors/domain.error';
+import { type AuthenticatedUser, type SessionBearer } from '../authenticated-user';
+import { DomainError } from '../../common/errors/domain.error';
 
 /** The verified bearer, who must hold a session (`sid`): routes acting on "this session". */
 export const CurrentSession = createParamDecorator(

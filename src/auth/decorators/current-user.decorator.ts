@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { type Request } from 'express';
-import { type AuthenticatedUser } from '../../auth/authenticated-user';
+import { type AuthenticatedUser } from '../authenticated-user';
 
 /** The verified bearer of the request's access token. */
 export const CurrentUser = createParamDecorator(
