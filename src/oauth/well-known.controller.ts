@@ -46,7 +46,7 @@ export class WellKnownController {
 
   @Get('openid-configuration')
   @ApiOperation({
-    summary: 'Discovery: issuer, JWKS, introspection and revocation endpoints',
+    summary: 'Discovery: issuer, JWKS, token, introspection and revocation endpoints',
     description:
       'Every URL comes from PUBLIC_URL (or an issuer that is a URL); 404 when neither is configured.',
   })
@@ -58,6 +58,9 @@ export class WellKnownController {
     return {
       issuer: this.config.jwtIssuer,
       jwks_uri: `${base}/.well-known/jwks.json`,
+      token_endpoint: `${base}/oauth/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_basic'],
+      grant_types_supported: ['client_credentials'],
       introspection_endpoint: `${base}/oauth/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
       revocation_endpoint: `${base}/oauth/revoke`,

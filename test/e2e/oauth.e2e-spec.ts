@@ -205,8 +205,10 @@ describe('OAuth endpoints for other microservices', () => {
       );
       expect(metadata.revocation_endpoint_auth_methods_supported).toContain('client_secret_basic');
       expect(billing.clientMetadata().client_id).toBe(BILLING.id);
-      // Nothing it does not serve: no token endpoint, no ID tokens.
-      expect(metadata.token_endpoint).toBeUndefined();
+      // The client-credentials grant for service clients, and nothing it does not serve (no ID tokens).
+      expect(metadata.token_endpoint).toBe(`${live.issuer}/oauth/token`);
+      expect(metadata.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic']);
+      expect(metadata.grant_types_supported).toEqual(['client_credentials']);
       expect(metadata.id_token_signing_alg_values_supported).toBeUndefined();
     });
 
@@ -217,7 +219,12 @@ describe('OAuth endpoints for other microservices', () => {
         .expect(200);
       const body = response.body as Record<string, string>;
       expect(body.issuer).toBe(live.issuer);
-      for (const endpoint of ['jwks_uri', 'introspection_endpoint', 'revocation_endpoint']) {
+      for (const endpoint of [
+        'jwks_uri',
+        'token_endpoint',
+        'introspection_endpoint',
+        'revocation_endpoint',
+      ]) {
         expect(body[endpoint].startsWith(`${live.issuer}/`)).toBe(true);
       }
     });

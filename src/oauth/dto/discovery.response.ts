@@ -7,6 +7,15 @@ export class DiscoveryResponse {
   @ApiProperty({ format: 'uri' })
   jwks_uri!: string;
 
+  @ApiProperty({ format: 'uri', description: 'Client-credentials grant for service clients' })
+  token_endpoint!: string;
+
+  @ApiProperty({ type: [String], example: ['client_secret_basic'] })
+  token_endpoint_auth_methods_supported!: string[];
+
+  @ApiProperty({ type: [String], example: ['client_credentials'] })
+  grant_types_supported!: string[];
+
   @ApiProperty({ format: 'uri' })
   introspection_endpoint!: string;
 
