@@ -15,9 +15,6 @@ const moduleNameMapper: Config['moduleNameMapper'] = {
 
 const config: Config = {
   testTimeout: 30_000,
-  // On a 2-core machine Jest runs the files in its own process; a handle some suite leaves
-  // open (found after the run, not yet traced to its suite) must not keep CI waiting forever.
-  forceExit: true,
   projects: [
     {
       displayName: 'unit',

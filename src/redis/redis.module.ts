@@ -4,6 +4,7 @@ import {
   Logger,
   Module,
   type OnApplicationShutdown,
+  type OnModuleInit,
   Optional,
 } from '@nestjs/common';
 import Redis from 'ioredis';
@@ -31,6 +32,9 @@ export const REDIS = Symbol('REDIS');
           // While disconnected, commands fail at once and callers fall back (PostgreSQL, local counters).
           enableOfflineQueue: false,
           retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+          // Connected when the application initialises (below), not while it is being built:
+          // a start that fails half-way must leave no connection behind.
+          lazyConnect: true,
           // rediss:// turns TLS on with Node's default CAs; a private CA replaces them.
           ...(config.redisTlsCaPem ? { tls: { ca: config.redisTlsCaPem } } : {}),
         });
@@ -42,8 +46,14 @@ export const REDIS = Symbol('REDIS');
   ],
   exports: [REDIS],
 })
-export class RedisModule implements OnApplicationShutdown {
+export class RedisModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Optional() @Inject(REDIS) private readonly redis: Redis | null) {}
+
+  /** Runs before any other module's hooks (a global module): Redis is there when they start. */
+  async onModuleInit(): Promise<void> {
+    // Redis down: the start goes on (callers fall back) and the client keeps reconnecting.
+    await this.redis?.connect().catch(() => undefined);
+  }
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.redis || this.redis.status === 'end') return;

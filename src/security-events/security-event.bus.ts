@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
+import { subscriberConnection } from '../redis/subscriber-connection';
 
 /** Under the deployment's `REDIS_KEY_PREFIX` (ioredis does not prefix channels). */
 const CHANNEL = 'security-events';
@@ -27,8 +28,7 @@ export class SecurityEventBus implements OnApplicationShutdown {
   ) {
     this.channel = `${config.redisKeyPrefix}${CHANNEL}`;
     if (!redis) return;
-    // A connection of its own: a subscribed connection can run no other command.
-    this.subscriber = redis.duplicate({ keyPrefix: '' });
+    this.subscriber = subscriberConnection(redis);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('ready', () => {
       this.subscriber?.subscribe(this.channel).catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { subscriberConnection } from '../../redis/subscriber-connection';
 
 /** Under the deployment's `REDIS_KEY_PREFIX` (channels are not prefixed by the client). */
 const CHANNEL = 'sessions-ended';
@@ -22,8 +23,7 @@ export class SessionEndedChannel {
     private readonly onUnsubscribed: () => void,
   ) {
     this.channel = `${prefix}${CHANNEL}`;
-    // A connection of its own: a subscribed connection can run no other command.
-    this.subscriber = redis.duplicate({ keyPrefix: '' });
+    this.subscriber = subscriberConnection(redis);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('ready', () => void this.subscribe());
     this.subscriber.on('close', () => this.lost());
