@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { PREPARED } from '../../database/pg-driver';
 import {
   describeEnding,
   sessionRevokedOutboxSql,
@@ -106,6 +107,9 @@ export class SessionRepository {
     } else {
       if (!userId) throw new Error(`endSessions: selection "${selection}" needs a user id`);
       filters.unshift(`sessions.user_id = ${bind(userId)}`);
+      // The snapshot's rows through the same partial index (the planner carries the user id
+      // over), not a scan of every session: the cost follows the sessions ended, not the table.
+      filters.push('seen.user_id = sessions.user_id', 'seen.ended_at IS NULL');
     }
     // The user's own session named by the token: `known` whatever its state.
     let knownSession = 'true';
@@ -187,7 +191,7 @@ export class SessionRepository {
     // One row whatever the number of sessions (an aggregate without GROUP BY).
     const [row]: { ids: string[]; raced: string[]; queued: boolean; known: boolean }[] =
       await manager.query(
-        `WITH ended AS (
+        `${PREPARED}WITH ended AS (
          UPDATE sessions SET ended_at = ${endedAt}, end_reason = ${bind(reason)}, reauthenticated_at = NULL
          FROM sessions seen
          WHERE seen.id = sessions.id AND ${filters.join(' AND ')}
