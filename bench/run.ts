@@ -435,8 +435,9 @@ const cpuOf = (stats: LoadStats) =>
   (stats.cpuPerRequest?.serverMs ?? 0) + (stats.cpuPerRequest?.postgresMs ?? 0);
 
 /**
- * Issue 10's cost: logout runs without any receiver and with one poll stream (drained by a
- * receiver in this process) and one push stream (to the local sink), interleaved.
+ * Issue 10's cost: logout runs without any receiver (streams disabled) and with one poll
+ * stream (drained by a receiver in this process) and one push stream (to the local sink),
+ * interleaved. The streams exist from before the first ending, so no back-fill is counted.
  */
 async function measureSsfCost(
   db: Client,
@@ -445,22 +446,18 @@ async function measureSsfCost(
   userIds: readonly string[],
   target: Target,
   sink: PushSink,
+  streams: Receivers,
 ): Promise<SsfCostResult> {
   const none: LoadStats[] = [];
   const receivers: LoadStats[] = [];
-  let acknowledged = 0;
   const pushedBefore = sink.received;
   for (let round = 0; round < settings.rounds; round++) {
     for (const withReceivers of round % 2 === 0 ? [false, true] : [true, false]) {
-      const open = withReceivers ? await Receivers.open(target.baseUrl, sink) : undefined;
-      if (!open) await Receivers.deleteAll(target.baseUrl);
+      if (withReceivers) await streams.enable();
       const label = withReceivers ? 'ssf-receivers' : 'ssf-none';
       const run = await measureLogout(db, meter, key, userIds, target, `${label}-${round + 1}`);
       (withReceivers ? receivers : none).push(run.stats);
-      if (open) {
-        await open.close();
-        acknowledged += open.acknowledged;
-      }
+      if (withReceivers) await streams.disable();
       log(`ssf round ${round + 1} ${label}: ${run.stats.successesPerSecond.toFixed(0)} logouts/s`);
     }
   }
@@ -472,7 +469,7 @@ async function measureSsfCost(
     throughputCost: 1 - rate(receivers) / rate(none),
     cpuCost: cpu(receivers) / cpu(none) - 1,
     pushed: sink.received - pushedBefore,
-    acknowledged,
+    acknowledged: streams.acknowledged,
   };
 }
 
@@ -763,6 +760,8 @@ async function main(): Promise<void> {
   const login = await call<{ accessToken: string }>(serviceUrl, 'POST', '/auth/login', 200, {
     body: credentials,
   });
+  // Before any session ends: a stream created later would be back-filled with those endings.
+  const streams = await Receivers.create(serviceUrl, sink);
   const key = await readSigningKey(db);
   const userIds = await seedUsers(db, registered.id, settings.users);
   log(`registered ${registered.id}; ${userIds.length} users`);
@@ -831,7 +830,7 @@ async function main(): Promise<void> {
     ? await measureRefresh(db, meter, serviceTarget, userIds)
     : undefined;
   const ssfResult = settings.phases.includes('ssf')
-    ? await measureSsfCost(db, meter, key, userIds, serviceTarget, sink)
+    ? await measureSsfCost(db, meter, key, userIds, serviceTarget, sink, streams)
     : undefined;
 
   // The read token's session must have stayed live through the whole run.

@@ -98,21 +98,23 @@ export function ssfServiceEnv(serviceUrl: string, sink: PushSink): Record<string
   };
 }
 
-/** Both streams exist, and a receiver drains the poll stream, until `close()`. */
+/**
+ * The two streams, created before any session has ended (so there is nothing to back-fill: a
+ * new stream is back-filled with the last ACCESS_TOKEN_TTL of endings) and then switched
+ * between `disabled` (no event is recorded for them: the "none" runs) and `enabled` (the
+ * "receivers" runs, with the poll stream drained by a receiver loop in this process).
+ */
 export class Receivers {
   acknowledged = 0;
-  private polling = true;
-  private readonly loop: Promise<void>;
+  private polling = false;
+  private loop?: Promise<void>;
 
   private constructor(
     private readonly serviceUrl: string,
-    private readonly pollStream: string,
-  ) {
-    this.loop = this.drain();
-  }
+    private readonly streams: { client: Client; id: string }[],
+  ) {}
 
-  static async open(serviceUrl: string, sink: PushSink): Promise<Receivers> {
-    await Receivers.deleteAll(serviceUrl);
+  static async create(serviceUrl: string, sink: PushSink): Promise<Receivers> {
     const poll = await call(`${serviceUrl}/ssf/streams`, SSF_CLIENTS.poller, 'POST', {
       delivery: { method: POLL },
       events_requested: [SESSION_REVOKED],
@@ -127,39 +129,49 @@ export class Receivers {
           JSON.stringify([poll.body, push.body]),
       );
     }
-    return new Receivers(serviceUrl, poll.body.stream_id as string);
+    const receivers = new Receivers(serviceUrl, [
+      { client: SSF_CLIENTS.poller, id: poll.body.stream_id as string },
+      { client: SSF_CLIENTS.pusher, id: push.body.stream_id as string },
+    ]);
+    await receivers.setStatus('disabled');
+    return receivers;
   }
 
-  /** No stream left for either client: the "none" runs. */
-  static async deleteAll(serviceUrl: string): Promise<void> {
-    for (const client of Object.values(SSF_CLIENTS)) {
-      const listed = await call(`${serviceUrl}/ssf/streams`, client, 'GET');
-      if (listed.status !== 200) throw new Error(`GET /ssf/streams answered ${listed.status}`);
-      const streams = (Array.isArray(listed.body) ? listed.body : [listed.body]) as {
-        stream_id?: string;
-      }[];
-      for (const stream of streams.filter((entry) => entry.stream_id)) {
-        const deleted = await call(
-          `${serviceUrl}/ssf/streams?stream_id=${stream.stream_id}`,
-          client,
-          'DELETE',
-        );
-        if (deleted.status !== 204) {
-          throw new Error(`DELETE /ssf/streams answered ${deleted.status}`);
-        }
+  /** Events are recorded for both streams, pushed, and polled by the receiver loop. */
+  async enable(): Promise<void> {
+    await this.setStatus('enabled');
+    this.polling = true;
+    this.loop = this.drain(this.streams[0].id);
+  }
+
+  /** No event is recorded for either stream; the receiver loop stops. */
+  async disable(): Promise<void> {
+    this.polling = false;
+    await this.setStatus('disabled');
+    await this.loop;
+  }
+
+  private async setStatus(status: 'enabled' | 'disabled'): Promise<void> {
+    for (const { client, id } of this.streams) {
+      const answer = await call(`${this.serviceUrl}/ssf/streams/status`, client, 'POST', {
+        stream_id: id,
+        status,
+      });
+      if (answer.status !== 200) {
+        throw new Error(`POST /ssf/streams/status answered ${answer.status}`);
       }
     }
   }
 
   /** A receiver as RFC 8936 describes it: long polls, acknowledging what it got in the next one. */
-  private async drain(): Promise<void> {
+  private async drain(streamId: string): Promise<void> {
     let ack: string[] = [];
-    while (this.polling) {
+    while (this.polling || ack.length > 0) {
       const answer = await call(
-        `${this.serviceUrl}/ssf/poll/${this.pollStream}`,
+        `${this.serviceUrl}/ssf/poll/${streamId}`,
         SSF_CLIENTS.poller,
         'POST',
-        { ack, maxEvents: 500, returnImmediately: false },
+        { ack, maxEvents: 500, returnImmediately: !this.polling },
       ).catch(() => undefined);
       if (!answer || answer.status !== 200) {
         await new Promise((done) => setTimeout(done, 200));
@@ -167,12 +179,7 @@ export class Receivers {
       }
       this.acknowledged += ack.length;
       ack = Object.keys((answer.body.sets as Record<string, string> | undefined) ?? {});
+      if (!this.polling) break;
     }
-  }
-
-  async close(): Promise<void> {
-    this.polling = false;
-    await Receivers.deleteAll(this.serviceUrl);
-    await this.loop;
   }
 }
