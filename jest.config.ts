@@ -1,7 +1,26 @@
 import type { Config } from 'jest';
+import nestCli from './nest-cli.json';
+
+/**
+ * ts-jest applies the @nestjs/swagger CLI plugin as `nest build` does, so the tests serve the
+ * OpenAPI document the built service serves. The plugin reads types, hence a full program
+ * (not isolated modules); type errors are left to `npm run lint` and `npm run build`.
+ */
+const swaggerPluginOptions = nestCli.compilerOptions.plugins.find(
+  (plugin) => plugin.name === '@nestjs/swagger',
+)?.options;
 
 const transform: Config['transform'] = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  '^.+\\.ts$': [
+    'ts-jest',
+    {
+      tsconfig: { isolatedModules: false },
+      diagnostics: { exclude: ['**'], ignoreCodes: [151002] },
+      astTransformers: {
+        before: [{ path: '<rootDir>/scripts/swagger-plugin.cjs', options: swaggerPluginOptions }],
+      },
+    },
+  ],
 };
 
 /**

@@ -7,24 +7,25 @@ export class DiscoveryResponse {
   @ApiProperty({ format: 'uri' })
   jwks_uri!: string;
 
-  @ApiProperty({ format: 'uri', description: 'Client-credentials grant for service clients' })
+  /** Client-credentials grant for service clients */
+  @ApiProperty({ format: 'uri' })
   token_endpoint!: string;
 
-  @ApiProperty({ type: [String], example: ['client_secret_basic'] })
+  @ApiProperty({ example: ['client_secret_basic'] })
   token_endpoint_auth_methods_supported!: string[];
 
-  @ApiProperty({ type: [String], example: ['client_credentials'] })
+  @ApiProperty({ example: ['client_credentials'] })
   grant_types_supported!: string[];
 
   @ApiProperty({ format: 'uri' })
   introspection_endpoint!: string;
 
-  @ApiProperty({ type: [String], example: ['client_secret_basic'] })
+  @ApiProperty({ example: ['client_secret_basic'] })
   introspection_endpoint_auth_methods_supported!: string[];
 
   @ApiProperty({ format: 'uri' })
   revocation_endpoint!: string;
 
-  @ApiProperty({ type: [String], example: ['client_secret_basic'] })
+  @ApiProperty({ example: ['client_secret_basic'] })
   revocation_endpoint_auth_methods_supported!: string[];
 }
