@@ -1,26 +1,25 @@
 import type { Config } from 'jest';
 import nestCli from './nest-cli.json';
 
-/**
- * ts-jest applies the @nestjs/swagger CLI plugin as `nest build` does, so the tests serve the
- * OpenAPI document the built service serves. The plugin reads types, hence a full program
- * (not isolated modules); type errors are left to `npm run lint` and `npm run build`.
- */
-const swaggerPluginOptions = nestCli.compilerOptions.plugins.find(
+const swaggerPlugin = nestCli.compilerOptions.plugins.find(
   (plugin) => plugin.name === '@nestjs/swagger',
-)?.options;
+)!.options;
 
+/** The files the @nestjs/swagger plugin reads (nest-cli.json): DTOs and controllers. */
+const swaggerPluginFiles = `(${[
+  ...swaggerPlugin.dtoFileNameSuffix,
+  ...swaggerPlugin.controllerFileNameSuffix,
+]
+  .map((suffix) => suffix.replace(/\./g, '\\.'))
+  .join('|')})$`;
+
+/**
+ * The files the @nestjs/swagger plugin reads go through it, as `nest build` puts them, so the
+ * tests serve the OpenAPI document the built service serves.
+ */
 const transform: Config['transform'] = {
-  '^.+\\.ts$': [
-    'ts-jest',
-    {
-      tsconfig: { isolatedModules: false },
-      diagnostics: { exclude: ['**'], ignoreCodes: [151002] },
-      astTransformers: {
-        before: [{ path: '<rootDir>/scripts/swagger-plugin.cjs', options: swaggerPluginOptions }],
-      },
-    },
-  ],
+  [swaggerPluginFiles]: '<rootDir>/scripts/ts-jest-swagger-plugin.cjs',
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
 };
 
 /**

@@ -1,5 +1,5 @@
 // The @nestjs/swagger CLI plugin as `nest build` runs it (options from nest-cli.json), for the
-// tools that compile TypeScript without the Nest CLI: ts-jest (as an AST transformer) and
+// tools that compile TypeScript without the Nest CLI: ts-jest (ts-jest-swagger-plugin.cjs) and
 // `npm run openapi` (ts-node, see ts-node-swagger-plugin.cjs). All three describe the DTOs
 // alike, so the document the tests serve, the one `npm run openapi` commits and the one the
 // built service serves agree. The plugin reads types: no tool may run it transpile-only.
