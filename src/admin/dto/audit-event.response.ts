@@ -7,7 +7,10 @@ export class AuditEventResponse {
   @ApiProperty({ format: 'date-time' })
   occurredAt!: string;
 
-  /** login, logout, admin_logout, session_revoked, refresh_token_reused, reauthenticate, password_changed, session_expired, ... */
+  /**
+   * login, logout, admin_logout, session_revoked, refresh_token_reused, reauthenticate,
+   * password_changed, session_expired, ...
+   */
   @ApiProperty({ example: 'logout' })
   action!: string;
 

@@ -29,21 +29,19 @@ export class DiscoveryResponse {
   @ApiProperty({ example: ['client_secret_basic'] })
   revocation_endpoint_auth_methods_supported!: string[];
 
-  @ApiProperty({
-    example: true,
-    description: 'OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens are sent',
-  })
+  /** OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens are sent */
+  @ApiProperty({ example: true })
   backchannel_logout_supported!: boolean;
 
-  @ApiProperty({ example: true, description: 'Logout tokens carry the session (`sid`)' })
+  /** Logout tokens carry the session (`sid`) */
+  @ApiProperty({ example: true })
   backchannel_logout_session_supported!: boolean;
 
-  @ApiProperty({
-    format: 'uri',
-    description:
-      'Extension member of this service, not a registered one: the SSF transmitter metadata ' +
-      '(`/.well-known/ssf-configuration`). SSF 1.0 and the CAEP interoperability profile ' +
-      'define no discovery member that points to it.',
-  })
+  /**
+   * Extension member of this service, not a registered one: the SSF transmitter metadata
+   * (`/.well-known/ssf-configuration`). SSF 1.0 and the CAEP interoperability profile
+   * define no discovery member that points to it.
+   */
+  @ApiProperty({ format: 'uri' })
   ssf_configuration_uri!: string;
 }

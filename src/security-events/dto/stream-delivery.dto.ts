@@ -10,7 +10,10 @@ export class StreamDeliveryDto {
   })
   method!: string;
 
-  /** Push: the receiver endpoint (https, or an origin in SSF_PUSH_ALLOWED_ORIGINS; no private address; must not redirect). Poll: set by the transmitter, never sent. */
+  /**
+   * Push: the receiver endpoint (https, or an origin in SSF_PUSH_ALLOWED_ORIGINS; no private
+   * address; must not redirect). Poll: set by the transmitter, never sent.
+   */
   @ApiPropertyOptional({ format: 'uri' })
   @IsOptional()
   @IsString()
