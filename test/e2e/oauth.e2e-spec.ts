@@ -2,7 +2,7 @@ import {
   createHmac,
   createPublicKey,
   generateKeyPairSync,
-  type JsonWebKey,
+  type webcrypto,
   randomBytes,
 } from 'node:crypto';
 import { once } from 'node:events';
@@ -389,7 +389,7 @@ describe('OAuth endpoints for other microservices', () => {
         keys: JWK[];
       };
       // The public key PEM, as anyone can rebuild it from the JWKS.
-      const publicKeyPem = createPublicKey({ key: keys[0] as JsonWebKey, format: 'jwk' })
+      const publicKeyPem = createPublicKey({ key: keys[0] as webcrypto.JsonWebKey, format: 'jwk' })
         .export({ format: 'pem', type: 'spki' })
         .toString();
       const hsInput = [
