@@ -3,6 +3,9 @@ import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 
+/** The raw request as middie hands it to pino-http: Fastify's id and the URL before any prefix strip. */
+type RawRequest = IncomingMessage & { id?: string; originalUrl?: string };
+
 /** Where log lines go: stdout, or a stream a test reads back. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
@@ -38,11 +41,9 @@ class LogDestinationModule {}
         pinoHttp: [
           {
             level: config.logLevel,
-            genReqId: (request: IncomingMessage) =>
-              (request as IncomingMessage & { requestId?: string }).requestId ?? '',
-            customProps: (request: IncomingMessage) => ({
-              requestId: (request as IncomingMessage & { requestId?: string }).requestId,
-            }),
+            // Fastify's request id (`requestIdOf`), which middie copies onto the raw request.
+            genReqId: (request: IncomingMessage) => (request as RawRequest).id ?? '',
+            customProps: (request: IncomingMessage) => ({ requestId: (request as RawRequest).id }),
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
             // Only what an operator needs: no headers, bodies or query values that could hold secrets.
             serializers: {
@@ -55,7 +56,7 @@ class LogDestinationModule {}
               }) => ({
                 method: request.method,
                 path: request.url?.split('?')[0],
-                // The client as Express resolves it (X-Forwarded-For under TRUST_PROXY), as audited.
+                // The client as Fastify resolves it (X-Forwarded-For under TRUST_PROXY), as audited.
                 ip: request.raw?.ip ?? request.remoteAddress,
                 remoteAddress: request.remoteAddress,
                 userAgent: request.headers?.['user-agent'],
@@ -64,7 +65,10 @@ class LogDestinationModule {}
             },
             // Probes and scrapes would drown the request log.
             autoLogging: {
-              ignore: (request: IncomingMessage) => /^\/(health|metrics)/.test(request.url ?? ''),
+              ignore: (request: IncomingMessage) =>
+                /^\/(health|metrics)/.test(
+                  (request as RawRequest).originalUrl ?? request.url ?? '',
+                ),
             },
           },
           destination,
