@@ -16,6 +16,7 @@ import { contentTypeHook } from './http/content-type.hook';
 import { ProxyTrust } from './http/proxy-trust';
 import { requestDecompressionHook } from './http/request-decompression.hook';
 import { requestIdOf } from './http/request-id';
+import { RequestLog } from './logging/request-log';
 import { httpMetricsHook } from './metrics/http-metrics.hook';
 import { Metrics } from './metrics/metrics';
 import { setupOpenApi } from './openapi/openapi.setup';
@@ -65,6 +66,9 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
     done();
   });
   fastify.addHook('onResponse', httpMetricsHook(metrics));
+  const requestLog = app.get(RequestLog);
+  fastify.addHook('preHandler', requestLog.bindRequestId);
+  fastify.addHook('onResponse', requestLog.logCompleted);
   // Helmet's defaults harden any browser that reaches the API; the console's page tightens its CSP.
   void app.register(fastifyHelmet);
   // The admin console's static files (built by `npm run build`), served by this same process.

@@ -1,10 +1,7 @@
-import { type IncomingMessage } from 'node:http';
 import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
-
-/** The raw request as middie hands it to pino-http: Fastify's id and the URL before any prefix strip. */
-type RawRequest = IncomingMessage & { id?: string; originalUrl?: string };
+import { RequestLog } from './request-log';
 
 /** Where log lines go: stdout, or a stream a test reads back. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
@@ -33,43 +30,20 @@ class LogDestinationModule {}
 
 /** Structured JSON logs (pino): one line per request and per message, each with its request id. */
 @Module({
+  providers: [RequestLog],
+  exports: [RequestLog],
   imports: [
     LogDestinationModule,
     LoggerModule.forRootAsync({
       inject: [AppConfig, LOG_DESTINATION],
       useFactory: (config: AppConfig, destination: NodeJS.WritableStream) => ({
+        // Only the root logger of pino-http is used (application messages): the request line is
+        // `RequestLog`'s, from Fastify hooks, so no per-request middleware is mounted.
+        forRoutes: [],
         pinoHttp: [
           {
             level: config.logLevel,
-            // Fastify's request id (`requestIdOf`), which middie copies onto the raw request.
-            genReqId: (request: IncomingMessage) => (request as RawRequest).id ?? '',
-            customProps: (request: IncomingMessage) => ({ requestId: (request as RawRequest).id }),
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            // Only what an operator needs: no headers, bodies or query values that could hold secrets.
-            serializers: {
-              req: (request: {
-                method?: string;
-                url?: string;
-                remoteAddress?: string;
-                headers?: Record<string, unknown>;
-                raw?: { ip?: string };
-              }) => ({
-                method: request.method,
-                path: request.url?.split('?')[0],
-                // The client as Fastify resolves it (X-Forwarded-For under TRUST_PROXY), as audited.
-                ip: request.raw?.ip ?? request.remoteAddress,
-                remoteAddress: request.remoteAddress,
-                userAgent: request.headers?.['user-agent'],
-              }),
-              res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
-            },
-            // Probes and scrapes would drown the request log.
-            autoLogging: {
-              ignore: (request: IncomingMessage) =>
-                /^\/(health|metrics)/.test(
-                  (request as RawRequest).originalUrl ?? request.url ?? '',
-                ),
-            },
           },
           destination,
         ],
