@@ -36,6 +36,10 @@ export function createHttpAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     genReqId: requestIdOf,
+    // Node's own defaults, which the service had on Express (Fastify's are 72 s and none): an
+    // idle keep-alive connection does not hold a shutdown for a minute, a slow sender is cut.
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
     trustProxy: proxyTrust.trusts,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 16_384 },
     // A path that is no valid percent-encoding never reaches a route: still the contract's 400.
@@ -87,6 +91,9 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
         'WWW-Authenticate',
       ],
       maxAge: 600,
+      // As the Express cors middleware did: an OPTIONS without Access-Control-Request-Method
+      // is still answered as a preflight, not refused with 400.
+      strictPreflight: false,
     });
   }
   fastify.addHook('onRequest', contentTypeHook);
