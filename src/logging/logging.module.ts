@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { destination, type DestinationStream } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { RequestLog } from './request-log';
 
@@ -21,9 +22,21 @@ export const REDACTED_PATHS = [
   '*.client_secret',
 ];
 
+let stdout: DestinationStream | undefined;
+
+/**
+ * Standard output through pino's own buffered writer (sonic-boom): lines written while a write
+ * is under way go out together, instead of one `write` per line through the stdout stream.
+ * pino flushes it synchronously when the process exits.
+ */
+function standardOutput(): DestinationStream {
+  stdout ??= destination({ dest: 1, sync: false });
+  return stdout;
+}
+
 @Global()
 @Module({
-  providers: [{ provide: LOG_DESTINATION, useValue: process.stdout }],
+  providers: [{ provide: LOG_DESTINATION, useFactory: standardOutput }],
   exports: [LOG_DESTINATION],
 })
 class LogDestinationModule {}
@@ -36,7 +49,7 @@ class LogDestinationModule {}
     LogDestinationModule,
     LoggerModule.forRootAsync({
       inject: [AppConfig, LOG_DESTINATION],
-      useFactory: (config: AppConfig, destination: NodeJS.WritableStream) => ({
+      useFactory: (config: AppConfig, logDestination: DestinationStream) => ({
         // Only the root logger of pino-http is used (application messages): the request line is
         // `RequestLog`'s, from Fastify hooks, so no per-request middleware is mounted.
         forRoutes: [],
@@ -45,7 +58,7 @@ class LogDestinationModule {}
             level: config.logLevel,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
           },
-          destination,
+          logDestination,
         ],
       }),
     }),
