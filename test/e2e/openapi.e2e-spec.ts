@@ -71,7 +71,8 @@ function operations(document: OpenAPIV3.Document): Map<string, OpenAPIV3.Operati
 /** The routes the app really serves from its controllers, written the OpenAPI way. */
 function servedRoutes(t: TestApp): string[] {
   return t.routes.flatMap((route) => {
-    if (route.path.includes('*') || /^\/docs/.test(route.path)) return [];
+    // Swagger's own routes, and the admin console's page and files: not API operations.
+    if (route.path.includes('*') || /^\/(docs|admin$)/.test(route.path)) return [];
     return [`${route.method} ${route.path.replace(/:(\w+)/g, '{$1}')}`];
   });
 }
