@@ -60,4 +60,11 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Build-tool glue loaded by Node before any TypeScript compiler runs (scripts/*.cjs).
+    files: ['**/*.cjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

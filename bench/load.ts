@@ -10,8 +10,10 @@ export interface LoadOptions {
   body?: string;
   durationSeconds: number;
   connections: number;
-  /** The token for the next request. Called once per request sent. */
-  nextToken: () => string;
+  /** The token for the next request (none: no Authorization). Called once per request sent. */
+  nextToken?: () => string;
+  /** The body of the next request, when each request needs its own (login, refresh). */
+  nextBody?: () => string;
 }
 
 export interface LoadStats {
@@ -36,6 +38,8 @@ export interface LoadStats {
   non2xxSamples: { status: number; body: string }[];
   /** Filled in by the caller when it can measure CPU time (Linux). */
   cpuPerRequest?: CpuPerRequest;
+  /** When several rounds were run: each round's 2xx/s (this run is the median one). */
+  rounds?: number[];
 }
 
 const SAMPLES = 5;
@@ -43,7 +47,10 @@ const SAMPLES = 5;
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
   const non2xxSamples: LoadStats['non2xxSamples'] = [];
   const headers: Record<string, string> = {};
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.body !== undefined || options.nextBody !== undefined) {
+    headers['content-type'] = 'application/json';
+  }
+  const { nextToken, nextBody } = options;
 
   const result = await autocannon({
     title: options.title,
@@ -58,7 +65,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
         headers,
         body: options.body,
         setupRequest: (request) => {
-          request.headers = { ...request.headers, authorization: `Bearer ${options.nextToken()}` };
+          if (nextToken) {
+            request.headers = { ...request.headers, authorization: `Bearer ${nextToken()}` };
+          }
+          if (nextBody) request.body = nextBody();
           return request;
         },
         onResponse: (status, body) => {

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       // A bystander with the same number of sessions: the statement must not touch them.
       await seedUser(seeder, Math.min(size, 10_000));
       const started = performance.now();
-      const ended = await repository.endSessions(command(userId));
+      const { sessionIds: ended } = await repository.endSessions(command(userId));
       const ms = performance.now() - started;
       if (ended.length !== size) throw new Error(`ended ${ended.length} of ${size}`);
       rows.push([size.toLocaleString('en'), ms.toFixed(0), ((ms * 1000) / size).toFixed(1)]);
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
           parameters,
         );
         plan = explained.rows.map((row) => row['QUERY PLAN']);
-        return [];
+        return [{ ids: [], raced: [], queued: false, known: true }];
       },
     } as unknown as EntityManager;
     await seeder.query('BEGIN');

@@ -13,7 +13,14 @@
  *   BENCH_REDIS_URL     Redis for the service (redis://127.0.0.1:6379)
  *   BENCH_SKIP_BUILD=1  use the existing dist/
  *   BENCH_CPU_PROF=1    write V8 CPU profiles of the service and the floor to bench/results/cpu-prof/
- *   BENCH_PHASES        which comparisons to run: "logout,read" (default), "logout" or "read"
+ *   BENCH_PHASES        which phases to run, comma separated (default: all):
+ *                         logout, read   service vs floor, interleaved over BENCH_ROUNDS rounds
+ *                         login          service login vs the raw argon2 verification rate
+ *                         refresh        service refresh (each request rotates a distinct token)
+ *                         ssf            logout with SSF receivers (one poll + one push stream)
+ *                                        vs none, interleaved over BENCH_ROUNDS rounds: issue 10's
+ *                                        "< 5 % of logout throughput"
+ *   BENCH_ROUNDS        rounds of the interleaved phases (3); each figure is the median round
  *   BENCH_SERVICE_ENV   extra service environment, space separated: "ACCESS_TOKEN_REVOCATION_CHECK=false REDIS_URL="
  *
  * Exit code 0 whether or not the targets are met (it is a report); 1 when the bench broke.
@@ -46,11 +53,22 @@ import {
   ROOT,
   startChild,
 } from './child-process';
-import { printTable } from './stats';
+import {
+  argon2VerifyRate,
+  once,
+  passwordHashOf,
+  seededEmails,
+  seedRefreshTokens,
+} from './service-phases';
+import { PushSink, Receivers, ssfServiceEnv } from './ssf-receivers';
+import { percentile, printTable } from './stats';
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const LOGOUT_BODY = JSON.stringify({ scope: 'local' });
 const TARGETS = { logout: 0.8, read: 1.0 } as const;
+/** Issue 10: what SSF delivery may cost the logout path. */
+const SSF_COST_GOAL = 0.05;
+const PHASES = ['logout', 'read', 'login', 'refresh', 'ssf'] as const;
 
 function numberFromEnv(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
@@ -70,18 +88,21 @@ const settings = {
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   skipBuild: process.env.BENCH_SKIP_BUILD === '1',
   cpuProfile: process.env.BENCH_CPU_PROF === '1',
+  rounds: numberFromEnv('BENCH_ROUNDS', 3),
   phases: phasesFromEnv(),
   serviceEnv: serviceEnvFromEnv(),
 };
 
+/** The phases compared with the floor. */
 type Phase = keyof typeof TARGETS;
+type AnyPhase = (typeof PHASES)[number];
 
-function phasesFromEnv(): Phase[] {
-  const raw = process.env.BENCH_PHASES?.trim() || 'logout,read';
+function phasesFromEnv(): AnyPhase[] {
+  const raw = process.env.BENCH_PHASES?.trim() || PHASES.join(',');
   const phases = raw.split(',').map((phase) => phase.trim());
-  const unknown = phases.filter((phase) => !(phase in TARGETS));
+  const unknown = phases.filter((phase) => !(PHASES as readonly string[]).includes(phase));
   if (unknown.length > 0) throw new Error(`BENCH_PHASES: unknown phase(s) ${unknown.join(', ')}`);
-  return phases as Phase[];
+  return phases as AnyPhase[];
 }
 
 function serviceEnvFromEnv(): Record<string, string> {
@@ -213,12 +234,19 @@ function rotating(tokens: readonly string[]) {
   };
 }
 
+/** The run with the median 2xx/s of several rounds. */
+function medianRun<T>(runs: readonly T[], rate: (run: T) => number): T {
+  const sorted = [...runs].sort((a, b) => rate(a) - rate(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 async function measureLogout(
   db: Client,
   meter: CpuMeter,
   key: ServiceSigningKey,
   userIds: readonly string[],
   target: Target,
+  label: string = target.name,
 ): Promise<LogoutRun> {
   const base = {
     baseUrl: target.baseUrl,
@@ -229,12 +257,12 @@ async function measureLogout(
   };
   let seeded = settings.sessionsOverride;
   if (settings.warmupSeconds > 0) {
-    const warm = await seedTokenBatch(db, key, userIds, 10_000, `${target.name}-warmup`);
+    const warm = await seedTokenBatch(db, key, userIds, 10_000, `${label}-warmup`);
     const tokens = rotating(warm.tokens);
-    log(`${target.name} logout: warm-up ${settings.warmupSeconds}s`);
+    log(`${label} logout: warm-up ${settings.warmupSeconds}s`);
     const warmup = await runLoad({
       ...base,
-      title: `${target.name} logout warm-up`,
+      title: `${label} logout warm-up`,
       durationSeconds: settings.warmupSeconds,
       nextToken: tokens.next,
     });
@@ -247,15 +275,15 @@ async function measureLogout(
   seeded ??= 200_000;
 
   const started = Date.now();
-  const batch: TokenBatch = await seedTokenBatch(db, key, userIds, seeded, target.name);
+  const batch: TokenBatch = await seedTokenBatch(db, key, userIds, seeded, label);
   log(
-    `${target.name} logout: seeded ${seeded} sessions + tokens in ${Date.now() - started} ms; ` +
+    `${label} logout: seeded ${seeded} sessions + tokens in ${Date.now() - started} ms; ` +
       `measuring ${settings.durationSeconds}s`,
   );
   const tokens = rotating(batch.tokens);
   const stats = await measured(meter, target, {
     ...base,
-    title: `${target.name} logout`,
+    title: `${label} logout`,
     durationSeconds: settings.durationSeconds,
     nextToken: tokens.next,
   });
@@ -297,6 +325,216 @@ async function measureRead(meter: CpuMeter, target: Target, token: string): Prom
     title: `${target.name} read`,
     durationSeconds: settings.durationSeconds,
   });
+}
+
+interface LoginResult {
+  stats: LoadStats;
+  /** argon2 verifications per second this machine does with the stored hash's parameters. */
+  argon2PerSecond: number;
+  /** Logins per second ÷ verifications per second: near 1, the hash is the limit. */
+  ofArgon2: number;
+}
+
+/** Logins spread over the seeded users (successes only: the login limits never apply). */
+async function measureLogin(
+  db: Client,
+  meter: CpuMeter,
+  target: Target,
+  password: string,
+): Promise<LoginResult> {
+  const emails = await seededEmails(db);
+  let next = 0;
+  const base = {
+    baseUrl: target.baseUrl,
+    method: 'POST' as const,
+    path: '/auth/login',
+    connections: settings.connections,
+    nextBody: () => JSON.stringify({ email: emails[next++ % emails.length], password }),
+  };
+  if (settings.warmupSeconds > 0) {
+    log(`login: warm-up ${settings.warmupSeconds}s`);
+    await runLoad({ ...base, title: 'login warm-up', durationSeconds: settings.warmupSeconds });
+  }
+  log(`login: measuring ${settings.durationSeconds}s`);
+  const stats = await measured(meter, target, {
+    ...base,
+    title: 'service login',
+    durationSeconds: settings.durationSeconds,
+  });
+  log(`argon2: measuring the raw verification rate for ${settings.durationSeconds}s`);
+  const argon2PerSecond = await argon2VerifyRate(
+    await passwordHashOf(db, emails[0]),
+    password,
+    settings.durationSeconds,
+  );
+  return { stats, argon2PerSecond, ofArgon2: stats.successesPerSecond / argon2PerSecond };
+}
+
+interface RefreshResult {
+  stats: LoadStats;
+  seeded: number;
+  exhausted: boolean;
+}
+
+/** Each request rotates a distinct live refresh token (single use: a reused one would be 401). */
+async function measureRefresh(
+  db: Client,
+  meter: CpuMeter,
+  target: Target,
+  userIds: readonly string[],
+): Promise<RefreshResult> {
+  const base = {
+    baseUrl: target.baseUrl,
+    method: 'POST' as const,
+    path: '/auth/refresh',
+    connections: settings.connections,
+  };
+  const body = (token: string) => JSON.stringify({ refreshToken: token });
+  let seeded = settings.sessionsOverride ?? 200_000;
+  if (settings.warmupSeconds > 0) {
+    const warm = once(await seedRefreshTokens(db, userIds, 10_000));
+    log(`refresh: warm-up ${settings.warmupSeconds}s`);
+    const warmup = await runLoad({
+      ...base,
+      title: 'refresh warm-up',
+      durationSeconds: settings.warmupSeconds,
+      nextBody: () => body(warm.next()),
+    });
+    seeded =
+      settings.sessionsOverride ??
+      Math.max(20_000, Math.ceil(warmup.requestsPerSecondMax * settings.durationSeconds * 3));
+  }
+  const tokens = once(await seedRefreshTokens(db, userIds, seeded));
+  log(`refresh: seeded ${seeded} refresh tokens; measuring ${settings.durationSeconds}s`);
+  const stats = await measured(meter, target, {
+    ...base,
+    title: 'service refresh',
+    durationSeconds: settings.durationSeconds,
+    nextBody: () => body(tokens.next()),
+  });
+  return { stats, seeded, exhausted: tokens.state.exhausted };
+}
+
+interface SsfCostResult {
+  none: LoadStats[];
+  receivers: LoadStats[];
+  /** 1 − median 2xx/s with receivers ÷ without. */
+  throughputCost: number;
+  /** Median service + PostgreSQL CPU per logout with receivers ÷ without, − 1. */
+  cpuCost: number;
+  pushed: number;
+  acknowledged: number;
+}
+
+const median = (values: readonly number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+const cpuOf = (stats: LoadStats) =>
+  (stats.cpuPerRequest?.serverMs ?? 0) + (stats.cpuPerRequest?.postgresMs ?? 0);
+
+/**
+ * Issue 10's cost: logout runs without any receiver (streams disabled) and with one poll
+ * stream (drained by a receiver in this process) and one push stream (to the local sink),
+ * interleaved. The streams exist from before the first ending, so no back-fill is counted.
+ */
+async function measureSsfCost(
+  db: Client,
+  meter: CpuMeter,
+  key: ServiceSigningKey,
+  userIds: readonly string[],
+  target: Target,
+  sink: PushSink,
+  streams: Receivers,
+): Promise<SsfCostResult> {
+  const none: LoadStats[] = [];
+  const receivers: LoadStats[] = [];
+  const pushedBefore = sink.received;
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const withReceivers of round % 2 === 0 ? [false, true] : [true, false]) {
+      if (withReceivers) await streams.enable();
+      const label = withReceivers ? 'ssf-receivers' : 'ssf-none';
+      const run = await measureLogout(db, meter, key, userIds, target, `${label}-${round + 1}`);
+      (withReceivers ? receivers : none).push(run.stats);
+      if (withReceivers) await streams.disable();
+      log(`ssf round ${round + 1} ${label}: ${run.stats.successesPerSecond.toFixed(0)} logouts/s`);
+    }
+  }
+  const rate = (runs: LoadStats[]) => median(runs.map((run) => run.successesPerSecond));
+  const cpu = (runs: LoadStats[]) => median(runs.map(cpuOf));
+  return {
+    none,
+    receivers,
+    throughputCost: 1 - rate(receivers) / rate(none),
+    cpuCost: cpu(receivers) / cpu(none) - 1,
+    pushed: sink.received - pushedBefore,
+    acknowledged: streams.acknowledged,
+  };
+}
+
+function reportServiceOnly(
+  login: LoginResult | undefined,
+  refresh: RefreshResult | undefined,
+  ssf: SsfCostResult | undefined,
+): void {
+  const ms = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(3));
+  const rows = [
+    ['service only', 'req/s', 'p50', 'p99', 'err/non2xx', 'server CPU ms', 'postgres CPU ms', ''],
+  ];
+  const row = (name: string, stats: LoadStats, note: string) =>
+    rows.push([
+      name,
+      stats.successesPerSecond.toFixed(0),
+      `${stats.latencyP50Ms.toFixed(1)} ms`,
+      `${stats.latencyP99Ms.toFixed(1)} ms`,
+      `${stats.errors + stats.timeouts}/${stats.non2xx}`,
+      ms(stats.cpuPerRequest?.serverMs),
+      ms(stats.cpuPerRequest?.postgresMs),
+      note,
+    ]);
+  if (login) {
+    row(
+      'login',
+      login.stats,
+      `argon2 alone: ${login.argon2PerSecond.toFixed(0)} verifications/s → login = ` +
+        `${login.ofArgon2.toFixed(2)} × the hash rate`,
+    );
+  }
+  if (refresh) {
+    row(
+      'refresh',
+      refresh.stats,
+      refresh.exhausted ? 'RAN OUT of fresh refresh tokens' : 'each rotated a distinct token',
+    );
+  }
+  if (rows.length > 1) {
+    console.log('');
+    printTable(rows);
+  }
+  if (!ssf) return;
+  const rates = (runs: LoadStats[]) => runs.map((run) => run.successesPerSecond.toFixed(0));
+  console.log('');
+  printTable([
+    ['logout (issue 10)', 'rounds (2xx/s)', 'median 2xx/s', 'median CPU ms/logout (svc+pg)'],
+    [
+      'no receiver',
+      rates(ssf.none).join(', '),
+      median(ssf.none.map((run) => run.successesPerSecond)).toFixed(0),
+      median(ssf.none.map(cpuOf)).toFixed(3),
+    ],
+    [
+      'poll + push receivers',
+      rates(ssf.receivers).join(', '),
+      median(ssf.receivers.map((run) => run.successesPerSecond)).toFixed(0),
+      median(ssf.receivers.map(cpuOf)).toFixed(3),
+    ],
+  ]);
+  console.log(
+    `  cost of delivery: throughput ${(ssf.throughputCost * 100).toFixed(1)} %, CPU per logout ` +
+      `${(ssf.cpuCost * 100).toFixed(1)} % (goal < ${SSF_COST_GOAL * 100} %); ` +
+      `${ssf.pushed} SETs pushed, ${ssf.acknowledged} acknowledged by the poller`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -411,6 +649,13 @@ function report(comparisons: Comparison[], logoutRuns: Record<string, LogoutRun>
       comparisons.every((comparison) => comparison.serviceClean) ? 'PASS (none)' : 'FAIL'
     }`,
   );
+  for (const comparison of comparisons) {
+    const rounds = (stats: LoadStats) => stats.rounds?.map((rate) => rate.toFixed(0)).join(', ');
+    console.log(
+      `  ${comparison.phase}: median of ${settings.rounds} interleaved round(s); service ` +
+        `${rounds(comparison.service)}, floor ${rounds(comparison.floor)} (2xx/s)`,
+    );
+  }
   for (const [name, run] of Object.entries(logoutRuns)) {
     console.log(
       `  ${name} logout: ${run.stats.responses2xx} × 2xx; ${run.tokensUsed} distinct tokens sent ` +
@@ -472,6 +717,11 @@ async function main(): Promise<void> {
   log(`created database ${dbName}`);
 
   const servicePort = await freePort();
+  const serviceUrl = `http://127.0.0.1:${servicePort}`;
+  // The push receiver of the ssf phase; the service is configured for it in every phase, so
+  // runs with and without receivers differ only in the streams.
+  const sink = await PushSink.start();
+  onCleanUp(() => sink.stop());
   const serviceArgs = [
     ...profileArgs('service'),
     // Nest re-raises SIGTERM after its shutdown hooks, and a process killed by a signal
@@ -490,11 +740,11 @@ async function main(): Promise<void> {
       PORT: String(servicePort),
       LOGOUT_RATE_LIMIT: '1000000',
       NODE_ENV: 'production',
+      ...ssfServiceEnv(serviceUrl, sink),
       ...settings.serviceEnv,
     },
     join(RESULTS_DIR, 'service.log'),
   );
-  const serviceUrl = `http://127.0.0.1:${servicePort}`;
   await waitForHttp(service, serviceUrl);
   log(`service up on ${serviceUrl}`);
 
@@ -510,6 +760,8 @@ async function main(): Promise<void> {
   const login = await call<{ accessToken: string }>(serviceUrl, 'POST', '/auth/login', 200, {
     body: credentials,
   });
+  // Before any session ends: a stream created later would be back-filled with those endings.
+  const streams = await Receivers.create(serviceUrl, sink);
   const key = await readSigningKey(db);
   const userIds = await seedUsers(db, registered.id, settings.users);
   log(`registered ${registered.id}; ${userIds.length} users`);
@@ -543,23 +795,49 @@ async function main(): Promise<void> {
   const logoutRuns: Record<string, LogoutRun> = {};
   const reads: Record<string, LoadStats> = {};
   const comparisons: Comparison[] = [];
+  // Interleaved rounds (service, floor, then floor, service, ...), as the shared yardstick
+  // runs them: a machine getting busier during the run weighs on both sides alike.
+  const inRounds = async <T>(measure: (target: Target) => Promise<T>) => {
+    const runs: Record<string, T[]> = { service: [], floor: [] };
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+        runs[target.name].push(await measure(target));
+      }
+    }
+    return runs;
+  };
   if (settings.phases.includes('logout')) {
-    for (const target of targets) {
-      logoutRuns[target.name] = await measureLogout(db, meter, key, userIds, target);
+    const runs = await inRounds((target) => measureLogout(db, meter, key, userIds, target));
+    for (const [name, list] of Object.entries(runs)) {
+      logoutRuns[name] = medianRun(list, (run) => run.stats.successesPerSecond);
+      logoutRuns[name].stats.rounds = list.map((run) => run.stats.successesPerSecond);
     }
     comparisons.push(compare('logout', logoutRuns.service.stats, logoutRuns.floor.stats));
   }
   if (settings.phases.includes('read')) {
-    for (const target of targets) {
-      reads[target.name] = await measureRead(meter, target, login.accessToken);
+    const runs = await inRounds((target) => measureRead(meter, target, login.accessToken));
+    for (const [name, list] of Object.entries(runs)) {
+      reads[name] = medianRun(list, (run) => run.successesPerSecond);
+      reads[name].rounds = list.map((run) => run.successesPerSecond);
     }
     comparisons.push(compare('read', reads.service, reads.floor));
   }
+  const serviceTarget = targets[0];
+  const loginResult = settings.phases.includes('login')
+    ? await measureLogin(db, meter, serviceTarget, credentials.password)
+    : undefined;
+  const refreshResult = settings.phases.includes('refresh')
+    ? await measureRefresh(db, meter, serviceTarget, userIds)
+    : undefined;
+  const ssfResult = settings.phases.includes('ssf')
+    ? await measureSsfCost(db, meter, key, userIds, serviceTarget, sink, streams)
+    : undefined;
 
   // The read token's session must have stayed live through the whole run.
   await call(serviceUrl, 'GET', '/auth/me', 200, { token: login.accessToken });
 
-  report(comparisons, logoutRuns);
+  if (comparisons.length > 0) report(comparisons, logoutRuns);
+  reportServiceOnly(loginResult, refreshResult, ssfResult);
   const loadAfter = loadavg();
   if (loadBefore[0] > cpus().length / 2) {
     console.log(
@@ -595,6 +873,9 @@ async function main(): Promise<void> {
     targets: TARGETS,
     ...byPhase,
     logoutRuns,
+    login: loginResult,
+    refresh: refreshResult,
+    ssf: ssfResult,
     pass: comparisons.every((comparison) => comparison.pass),
     valid: invalidRuns.length === 0,
   };

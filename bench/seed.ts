@@ -58,11 +58,16 @@ export async function seedUsers(db: Client, registeredUserId: string, count: num
   return rows.map((row) => row.id);
 }
 
-/** `count` live sessions (30-day expiry, just active) spread round-robin over `userIds`, each with a refresh token. */
+/**
+ * `count` live sessions (30-day expiry, just active) spread round-robin over `userIds`, each
+ * with a refresh token: the i-th stored as `tokenHashes[i]` when given (the caller knows the
+ * plaintext), random otherwise.
+ */
 export async function seedSessions(
   db: Client,
   userIds: readonly string[],
   count: number,
+  tokenHashes?: readonly Buffer[],
 ): Promise<SeededSession[]> {
   const { rows } = await db.query<{ id: string; user_id: string; auth_time: number }>(
     `WITH s AS (
@@ -74,10 +79,12 @@ export async function seedSessions(
        RETURNING id, user_id, auth_time
      ), r AS (
        INSERT INTO refresh_tokens (session_id, token_hash, created_at)
-       SELECT id, uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), now() FROM s
+       SELECT id, coalesce(($3::bytea[])[n],
+         uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())), now()
+       FROM (SELECT id, row_number() OVER () AS n FROM s) numbered
      )
      SELECT id, user_id, floor(extract(epoch FROM auth_time))::int AS auth_time FROM s`,
-    [count, userIds],
+    [count, userIds, tokenHashes ?? null],
   );
   // Fresh statistics and a clean visibility map, and no checkpoint of the seeding's WAL
   // landing inside a measured window.

@@ -10,6 +10,8 @@ import { InitialSchema1764086400000 } from './migrations/1764086400000-initial-s
 import { SecurityEvents1796134915358 } from './migrations/1796134915358-security-events';
 import { UserStatusAndAdminIndexes1796134980958 } from './migrations/1796134980958-user-status-and-admin-indexes';
 import { NormalizedEmails1796134987208 } from './migrations/1796134987208-normalized-emails';
+import { SecurityEventLeaseHolder1796135200000 } from './migrations/1796135200000-security-event-lease-holder';
+import { RefreshTokenRoomForHotUpdates1796147493706 } from './migrations/1796147493706-refresh-token-room-for-hot-updates';
 import { pgDriver } from './pg-driver';
 
 export const ENTITIES = [User, Session, RefreshToken, AuditEvent, SigningKey];
@@ -18,6 +20,8 @@ export const MIGRATIONS = [
   SecurityEvents1796134915358,
   UserStatusAndAdminIndexes1796134980958,
   NormalizedEmails1796134987208,
+  SecurityEventLeaseHolder1796135200000,
+  RefreshTokenRoomForHotUpdates1796147493706,
 ];
 
 /** Any 64-bit number unique to this service: serialises migrations across instances. */

@@ -46,7 +46,8 @@ export class WellKnownController {
 
   @Get('openid-configuration')
   @ApiOperation({
-    summary: 'Discovery: issuer, JWKS, token, introspection and revocation endpoints',
+    summary:
+      'Discovery: issuer, JWKS, token, introspection and revocation endpoints, back-channel logout and the SSF metadata',
     description:
       'Every URL comes from PUBLIC_URL (or an issuer that is a URL); 404 when neither is configured.',
   })
@@ -65,6 +66,11 @@ export class WellKnownController {
       introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
       revocation_endpoint: `${base}/oauth/revoke`,
       revocation_endpoint_auth_methods_supported: ['client_secret_basic'],
+      // OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens are sent, with `sid`.
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
+      // Not a registered member (SSF 1.0 defines none for this document): see DiscoveryResponse.
+      ssf_configuration_uri: `${base}/.well-known/ssf-configuration`,
     };
   }
 }

@@ -77,7 +77,8 @@ const RECEIVER_TAKES_EVENT = `CASE stream.kind
 /**
  * CTEs (to append to a WITH chain, leading comma included) that record one `session-revoked`
  * event per row of `source`, optionally one `credential-change` event for the user, and one
- * delivery per event and receiver that takes it. Receivers are few (one per service client),
+ * delivery per event and receiver that takes it (`security_deliveries_out`, returning
+ * `event_id`: empty when no receiver takes the events, so nothing needs waking). Receivers are few (one per service client),
  * so fanning out here keeps delivery a plain per-receiver queue with no cursor to race on.
  */
 export function sessionRevokedOutboxSql(
@@ -103,5 +104,6 @@ export function sessionRevokedOutboxSql(
        SELECT stream.id, event.id, event.occurred_at, event.occurred_at
        FROM security_events_out event
        JOIN ssf_streams stream ON stream.status <> 'disabled' AND ${RECEIVER_TAKES_EVENT}
+       RETURNING event_id
      )`;
 }

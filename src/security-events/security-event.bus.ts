@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { type ChannelMessage } from '../redis/channel-message';
 import { REDIS } from '../redis/redis.module';
 
 /** Under the deployment's `REDIS_KEY_PREFIX` (ioredis does not prefix channels). */
@@ -13,6 +15,7 @@ const LOCAL = 'announced';
  * announcement goes through Redis pub/sub when Redis is configured (several instances) and
  * in process otherwise (one instance). It carries nothing: PostgreSQL stays the source of
  * truth, and waiters also look again periodically, so a lost announcement only costs latency.
+ * An instance ignores its own announcements coming back through Redis: it woke already.
  */
 @Injectable()
 export class SecurityEventBus implements OnApplicationShutdown {
@@ -20,6 +23,8 @@ export class SecurityEventBus implements OnApplicationShutdown {
   private readonly local = new EventEmitter().setMaxListeners(0);
   private readonly subscriber?: Redis;
   private readonly channel: string;
+  /** What this instance publishes, so it can tell its own announcements from the others'. */
+  private readonly instance = randomUUID();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
@@ -35,15 +40,24 @@ export class SecurityEventBus implements OnApplicationShutdown {
         this.logger.warn(`Could not subscribe to security events: ${String(error)}`);
       });
     });
-    this.subscriber.on('message', (channel: string) => {
-      if (channel === this.channel) this.local.emit(LOCAL);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel && message !== this.instance) this.local.emit(LOCAL);
     });
   }
 
   /** After a commit that recorded events: wakes this instance at once, the others through Redis. */
   announce(): void {
+    const others = this.announceHere();
+    if (others) this.redis?.publish(others.channel, others.message).catch(() => undefined);
+  }
+
+  /**
+   * Wakes this instance and returns the message that wakes the others (none without Redis),
+   * for a caller that sends it along with its own Redis writes.
+   */
+  announceHere(): ChannelMessage | undefined {
     this.local.emit(LOCAL);
-    this.redis?.publish(this.channel, '1').catch(() => undefined);
+    return this.redis ? { channel: this.channel, message: this.instance } : undefined;
   }
 
   /** Calls `listener` on every announcement until the returned function is called. */

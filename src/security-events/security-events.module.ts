@@ -10,6 +10,7 @@ import { ReceiverGuard } from './guards/receiver.guard';
 import { DeliveryRepository } from './repositories/delivery.repository';
 import { StreamRepository } from './repositories/stream.repository';
 import { SecurityEventBusModule } from './security-event-bus.module';
+import { LeaseRelease } from './services/lease-release';
 import { PollService } from './services/poll.service';
 import { PushDeliveryWorker } from './services/push-delivery.worker';
 import { PushEndpointPolicy } from './services/push-endpoint.policy';
@@ -32,6 +33,7 @@ import { StreamService } from './services/stream.service';
     StreamService,
     PollService,
     PushDeliveryWorker,
+    LeaseRelease,
     SecurityEventRetentionJob,
     ServiceClientGuard,
     // Counts the client guard's refusals on rate-limited routes.

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { type App } from 'supertest/types';
 import { type LoggedIn, login, registerUser, userWithSessions } from '../factories/session.factory';
@@ -211,6 +211,34 @@ describe('POST /auth/logout', () => {
       ]);
       expect(await isLive(bystander)).toBe(true);
     });
+
+    // The guard does not look the session up on logout: the ending statement is the check.
+    it.each(['global', 'local', 'others'] as const)(
+      "401 (%s) for a well-signed token of a session that is not the user's, audited once, ending nothing",
+      async (scope) => {
+        const [own, sibling] = await userWithSessions(server, 2);
+        const [victim] = await userWithSessions(server, 1);
+        for (const [which, sid] of [
+          ['never-issued', randomUUID()],
+          ['another-users', victim.sessionId],
+        ]) {
+          const token = await signWithServiceKey(t.dataSource, { sub: own.userId, sid });
+          const requestId = `foreign-session-${scope}-${which}`;
+          const response = await logout(token, { scope })
+            .set('X-Request-Id', requestId)
+            .expect(401);
+          expect(response.body.code).toBe('invalid_token');
+          expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+          expect(
+            await t.dataSource.query(
+              'SELECT action, outcome, reason FROM audit_events WHERE request_id = $1',
+              [requestId],
+            ),
+          ).toEqual([{ action: 'logout', outcome: 'failure', reason: 'invalid_token' }]);
+        }
+        for (const live of [own, sibling, victim]) expect(await isLive(live)).toBe(true);
+      },
+    );
 
     it('400 for an unknown scope or unknown field, audited, and the session stays live', async () => {
       const [session] = await userWithSessions(server, 1);

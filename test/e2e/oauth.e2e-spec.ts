@@ -210,6 +210,19 @@ describe('OAuth endpoints for other microservices', () => {
       expect(metadata.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic']);
       expect(metadata.grant_types_supported).toEqual(['client_credentials']);
       expect(metadata.id_token_signing_alg_values_supported).toBeUndefined();
+      // Back-Channel Logout 1.0 §2.1, and this service's pointer to its SSF metadata.
+      expect(metadata.backchannel_logout_supported).toBe(true);
+      expect(metadata.backchannel_logout_session_supported).toBe(true);
+      expect(metadata.ssf_configuration_uri).toBe(`${live.issuer}/.well-known/ssf-configuration`);
+    });
+
+    it('points to SSF transmitter metadata of the same issuer', async () => {
+      const pointer = billing.serverMetadata().ssf_configuration_uri as string;
+      const ssf = await request(server).get(new URL(pointer).pathname).expect(200);
+      expect(ssf.body).toMatchObject({
+        issuer: live.issuer,
+        jwks_uri: `${live.issuer}/.well-known/jwks.json`,
+      });
     });
 
     it('does not take its endpoints from the Host header (a poisoned cache would send consumers to another JWKS)', async () => {
@@ -224,6 +237,7 @@ describe('OAuth endpoints for other microservices', () => {
         'token_endpoint',
         'introspection_endpoint',
         'revocation_endpoint',
+        'ssf_configuration_uri',
       ]) {
         expect(body[endpoint].startsWith(`${live.issuer}/`)).toBe(true);
       }

@@ -3,6 +3,7 @@ import { type App } from 'supertest/types';
 import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 import type { JSONWebKeySet } from 'jose' with { 'resolution-mode': 'import' };
 import { readProcessEnvironment } from '../../src/config/app-config';
+import { PushDeliveryWorker } from '../../src/security-events/services/push-delivery.worker';
 import { SecurityEventRetentionJob } from '../../src/security-events/services/security-event-retention.job';
 import { type LoggedIn, userWithSessions } from '../factories/session.factory';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
@@ -25,8 +26,9 @@ const claimsOf = (token: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
 const logoutTokenOf = (push: ReceivedPush): string =>
   new URLSearchParams(push.body).get('logout_token') ?? '';
-const sidOfSet = (push: ReceivedPush): string =>
-  (claimsOf(push.body).sub_id as { session: { id: string } }).session.id;
+/** The session a pushed SET is about, or '' for a SET about no session (verification). */
+const sidOf = (push: ReceivedPush): string =>
+  (claimsOf(push.body).sub_id as { session?: { id?: string } } | undefined)?.session?.id ?? '';
 
 /**
  * Issue 10, push side: RFC 8935 push to a real local receiver, retries after 5xx and while
@@ -92,7 +94,7 @@ describe('SSF push delivery and back-channel logout', () => {
       .expect(200);
   const setsFor = (sessionId: string) =>
     receiver.received.filter(
-      (push) => push.path === '/events' && push.body !== '' && sidOfSet(push) === sessionId,
+      (push) => push.path === '/events' && push.body !== '' && sidOf(push) === sessionId,
     );
   const logoutTokensFor = (sessionId: string) =>
     receiver.received.filter(
@@ -272,6 +274,58 @@ describe('SSF push delivery and back-channel logout', () => {
     } finally {
       await second.close();
       await first.close();
+      await database.drop();
+    }
+  });
+
+  it('keeps at most SSF_PUSH_CONCURRENCY pushes in flight to a receiver across instances', async () => {
+    const database = await createTestDatabase(POSTGRES);
+    const shared = { ...env, REDIS_URL: REDIS, SSF_PUSH_CONCURRENCY: '1' };
+    const instances = [
+      await createTestApp({ env: shared, database }),
+      await createTestApp({ env: shared, database }),
+    ];
+    try {
+      const servers = instances.map((instance) => instance.app.getHttpServer() as App);
+      const pushStream = await createPushStream(servers[0]);
+      const sessions = await userWithSessions(servers[0], 4);
+      const ours = new Set(sessions.map((session) => session.sessionId));
+      // A slow receiver: each of these SETs is held unanswered until the test lets it through.
+      const oursReceived = () =>
+        sessions.reduce((count, session) => count + setsFor(session.sessionId).length, 0);
+      receiver.hold = (push) =>
+        push.path === '/events' && push.body !== '' && ours.has(sidOf(push));
+      for (const [index, session] of sessions.entries()) {
+        await request(servers[index % 2])
+          .post('/auth/logout')
+          .set('Authorization', `Bearer ${session.accessToken}`)
+          .send({ scope: 'local' })
+          .expect(200);
+      }
+      const leasedNow = async () => {
+        const [{ leased }] = await instances[0].dataSource.query<{ leased: number }[]>(
+          `SELECT count(*)::int AS leased FROM security_event_deliveries
+           WHERE stream_id = $1 AND delivered_at IS NULL AND leased_by IS NOT NULL
+             AND next_attempt_at > now()`,
+          [pushStream],
+        );
+        return leased;
+      };
+      for (let delivered = 0; delivered < sessions.length; delivered++) {
+        await receiver.until(() => receiver.holding > 0);
+        // Both instances look for work while one push is held: neither may start another.
+        await Promise.all(
+          instances.map((instance) => instance.app.get(PushDeliveryWorker).trigger()),
+        );
+        expect(await leasedNow()).toBe(1);
+        expect(receiver.holding).toBe(1);
+        receiver.releaseOne();
+        await receiver.until(() => oursReceived() === delivered + 1);
+      }
+      expect(sessions.map((session) => setsFor(session.sessionId).length)).toEqual([1, 1, 1, 1]);
+    } finally {
+      receiver.release();
+      for (const instance of instances.reverse()) await instance.close();
       await database.drop();
     }
   });

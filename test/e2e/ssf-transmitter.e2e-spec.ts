@@ -4,6 +4,7 @@ import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 import type { JSONWebKeySet } from 'jose' with { 'resolution-mode': 'import' };
 import { type LoggedIn, userWithSessions } from '../factories/session.factory';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
+import { createTestDatabase } from '../utils/test-database';
 
 type Jose = typeof JoseModule;
 
@@ -653,6 +654,52 @@ describe('SSF transmitter', () => {
       expect(sessions).toContain(session.sessionId);
     } finally {
       await deleteStream(stream.stream_id, OTHER).expect(204);
+    }
+  });
+
+  it('an instance that stops gracefully hands back the SETs it leased at once, not after the lease', async () => {
+    const database = await createTestDatabase();
+    const env = {
+      JWT_ISSUER: ISSUER,
+      SERVICE_CLIENTS: `${RECEIVER.id}:${RECEIVER.secret}`,
+    };
+    const first = await createTestApp({ env, database });
+    let firstRunning = true;
+    let second: TestApp | undefined;
+    try {
+      const on = first.app.getHttpServer() as App;
+      const created = await request(on)
+        .post('/ssf/streams')
+        .auth(RECEIVER.id, RECEIVER.secret)
+        .send({ events_requested: [SESSION_REVOKED] })
+        .expect(201);
+      const streamId = (created.body as StreamBody).stream_id;
+      const pollOn = (app: App) =>
+        request(app)
+          .post(`/ssf/poll/${streamId}`)
+          .auth(RECEIVER.id, RECEIVER.secret)
+          .send({ returnImmediately: true })
+          .expect(200)
+          .then((response) => Object.keys((response.body as PollBody).sets));
+      const [session] = await userWithSessions(on, 1);
+      await request(on)
+        .post('/auth/logout')
+        .set('Authorization', `Bearer ${session.accessToken}`)
+        .send({ scope: 'local' })
+        .expect(200);
+      const leased = await pollOn(on);
+      expect(leased).toHaveLength(1);
+      // Leased and not acknowledged: hidden from every poll while its lease (30 s) lasts...
+      expect(await pollOn(on)).toEqual([]);
+      await first.close();
+      firstRunning = false;
+      // ...but the stopped instance released it: the next one hands it out at once, same jti.
+      second = await createTestApp({ env, database });
+      expect(await pollOn(second.app.getHttpServer() as App)).toEqual(leased);
+    } finally {
+      await second?.close();
+      if (firstRunning) await first.close();
+      await database.drop();
     }
   });
 });

@@ -18,8 +18,11 @@ export type Answer = { status: number; location?: string };
 export class PushReceiver {
   readonly received: ReceivedPush[] = [];
   answer: (push: ReceivedPush) => Answer = () => ({ status: 202 });
+  /** Requests this matches are held unanswered until `release()` (a slow receiver). */
+  hold?: (push: ReceivedPush) => boolean;
   private server?: Server;
   private waiters: (() => void)[] = [];
+  private held: (() => void)[] = [];
 
   private constructor(public port: number) {}
 
@@ -50,6 +53,24 @@ export class PushReceiver {
     this.server = undefined;
   }
 
+  /** How many requests are held unanswered now. */
+  get holding(): number {
+    return this.held.length;
+  }
+
+  /** Answers the request held longest. */
+  releaseOne(): void {
+    this.held.shift()?.();
+  }
+
+  /** Answers every held request and holds no more. */
+  release(): void {
+    this.hold = undefined;
+    const held = this.held;
+    this.held = [];
+    for (const answer of held) answer();
+  }
+
   /** Resolves once `predicate` holds for what was received (checked on every request). */
   async until(predicate: (received: ReceivedPush[]) => boolean): Promise<void> {
     while (!predicate(this.received)) {
@@ -62,10 +83,19 @@ export class PushReceiver {
     request.setEncoding('utf8');
     for await (const chunk of request) body += chunk as string;
     const push = { path: request.url ?? '', contentType: request.headers['content-type'], body };
+    if (this.hold?.(push)) {
+      const released = new Promise<void>((resolve) => this.held.push(resolve));
+      this.wake();
+      await released;
+    }
     this.received.push(push);
     const answer = this.answer(push);
     response.writeHead(answer.status, answer.location ? { Location: answer.location } : {});
     response.end();
+    this.wake();
+  }
+
+  private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();

@@ -5,10 +5,8 @@ export class AdminLogoutResponse implements AdminLogoutResult {
   @ApiProperty({ example: 'Ended 3 session(s)' })
   message!: string;
 
-  @ApiProperty({
-    format: 'date-time',
-    description: 'The instant of the revocation and its audit event',
-  })
+  /** The instant of the revocation and its audit event */
+  @ApiProperty({ format: 'date-time' })
   timestamp!: string;
 
   @ApiProperty({ example: 3 })

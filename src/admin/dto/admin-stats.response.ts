@@ -9,15 +9,18 @@ class LogoutCounts {
 }
 
 export class AdminStatsResponse {
-  @ApiProperty({ format: 'date-time', description: 'Start of the window (the last 24 hours)' })
+  /** Start of the window (the last 24 hours) */
+  @ApiProperty({ format: 'date-time' })
   since!: string;
 
-  @ApiProperty({ type: LogoutCounts, description: 'User and admin logouts by outcome' })
+  /** User and admin logouts by outcome */
   logouts!: LogoutCounts;
 
-  @ApiProperty({ example: 4, description: 'Requests refused with 429 that were audited' })
+  /** Requests refused with 429 that were audited */
+  @ApiProperty({ example: 4 })
   rateLimited!: number;
 
-  @ApiProperty({ example: 0, description: 'Refresh-token reuse detections' })
+  /** Refresh-token reuse detections */
+  @ApiProperty({ example: 0 })
   reuseDetections!: number;
 }

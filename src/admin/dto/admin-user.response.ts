@@ -7,7 +7,7 @@ export class AdminUserResponse {
   @ApiProperty({ example: 'ada@example.com' })
   email!: string;
 
-  @ApiProperty({ type: [String], example: ['admin'] })
+  @ApiProperty({ example: ['admin'] })
   roles!: string[];
 
   @ApiProperty({ enum: ['active', 'suspended'] })
@@ -16,19 +16,16 @@ export class AdminUserResponse {
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
-  @ApiProperty({ example: 2, description: 'Sessions that are live now' })
+  /** Sessions that are live now */
+  @ApiProperty({ example: 2 })
   liveSessions!: number;
 }
 
 export class AdminUserPageResponse {
-  @ApiProperty({ type: [AdminUserResponse], description: 'In email order' })
+  /** In email order */
   items!: AdminUserResponse[];
 
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    description: 'Pass as `cursor` for the next page; null on the last',
-  })
+  /** Pass as `cursor` for the next page; null on the last */
   nextCursor!: string | null;
 }
 
@@ -39,10 +36,11 @@ export class StatusChangeResponse {
   @ApiProperty({ enum: ['active', 'suspended'] })
   status!: 'active' | 'suspended';
 
-  @ApiProperty({ description: 'False when the account already had this status' })
+  /** False when the account already had this status */
   changed!: boolean;
 
-  @ApiProperty({ example: 2, description: 'Sessions this call ended' })
+  /** Sessions this call ended */
+  @ApiProperty({ example: 2 })
   revokedSessions!: number;
 
   @ApiProperty({ format: 'date-time' })

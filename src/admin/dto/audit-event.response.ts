@@ -7,53 +7,42 @@ export class AuditEventResponse {
   @ApiProperty({ format: 'date-time' })
   occurredAt!: string;
 
-  @ApiProperty({
-    example: 'logout',
-    description:
-      'login, logout, admin_logout, session_revoked, refresh_token_reused, reauthenticate, password_changed, session_expired, ...',
-  })
+  /**
+   * login, logout, admin_logout, session_revoked, refresh_token_reused, reauthenticate,
+   * password_changed, session_expired, ...
+   */
+  @ApiProperty({ example: 'logout' })
   action!: string;
 
   @ApiProperty({ enum: ['success', 'failure'] })
   outcome!: string;
 
-  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  @ApiProperty({ format: 'uuid' })
   actorUserId!: string | null;
 
-  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  @ApiProperty({ format: 'uuid' })
   subjectUserId!: string | null;
 
-  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  @ApiProperty({ format: 'uuid' })
   sessionId!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'local' })
+  @ApiProperty({ example: 'local' })
   scope!: string | null;
 
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    description: 'A stable refusal code or an admin’s reason',
-  })
+  /** A stable refusal code or an admin’s reason */
   reason!: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
   ipAddress!: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
   userAgent!: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
   requestId!: string | null;
 }
 
 export class AuditEventPageResponse {
-  @ApiProperty({ type: [AuditEventResponse], description: 'Newest first' })
+  /** Newest first */
   items!: AuditEventResponse[];
 
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    description: 'Pass as `cursor` for the next page; null on the last',
-  })
+  /** Pass as `cursor` for the next page; null on the last */
   nextCursor!: string | null;
 }

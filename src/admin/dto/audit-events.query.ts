@@ -16,11 +16,8 @@ import { IsInstant } from './is-instant.decorator';
 
 /** The filters shared by the audit trail's pages and its export. */
 export class AuditFilterQuery {
-  /** Events where this user is the actor or the subject. */
-  @ApiPropertyOptional({
-    format: 'uuid',
-    description: 'Events where this user is the actor or the subject',
-  })
+  /** Events where this user is the actor or the subject */
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
   userId?: string;
@@ -36,13 +33,14 @@ export class AuditFilterQuery {
   @IsIn(['success', 'failure'], { message: 'outcome must be success or failure' })
   outcome?: 'success' | 'failure';
 
-  @ApiPropertyOptional({ example: '203.0.113.7', description: 'The client address, exactly' })
+  /** The client address, exactly */
+  @ApiPropertyOptional({ example: '203.0.113.7' })
   @IsOptional()
   @IsString()
   @IsIP(undefined, { message: 'ipAddress must be an IPv4 or IPv6 address' })
   ipAddress?: string;
 
-  @ApiPropertyOptional({ description: 'The X-Request-Id of the request that wrote the event' })
+  /** The X-Request-Id of the request that wrote the event */
   @IsOptional()
   @IsString()
   @Matches(/^[\x21-\x7e]{1,128}$/, {
@@ -50,13 +48,15 @@ export class AuditFilterQuery {
   })
   requestId?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive lower bound' })
+  /** Inclusive lower bound */
+  @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
   @IsString()
   @IsInstant()
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive upper bound' })
+  /** Inclusive upper bound */
+  @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
   @IsString()
   @IsInstant()
@@ -64,7 +64,7 @@ export class AuditFilterQuery {
 }
 
 export class AuditEventsQuery extends AuditFilterQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be a whole number' })
@@ -72,7 +72,7 @@ export class AuditEventsQuery extends AuditFilterQuery {
   @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page (opaque)' })
+  /** nextCursor of the previous page (opaque) */
   @IsOptional()
   @IsText(200)
   cursor?: string;

@@ -4,10 +4,8 @@ import { IsInstant } from './is-instant.decorator';
 import { ReasonDto } from './reason.dto';
 
 export class RevokeAllDto extends ReasonDto {
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: 'Sessions started before this instant end (default and latest: now)',
-  })
+  /** Sessions started before this instant end (default and latest: now) */
+  @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
   @IsString()
   @IsInstant()
@@ -18,6 +16,7 @@ export class RevokeAllResponse {
   @ApiProperty({ example: 10000 })
   revokedSessions!: number;
 
-  @ApiProperty({ format: 'date-time', description: 'The instant recorded on every ending' })
+  /** The instant recorded on every ending */
+  @ApiProperty({ format: 'date-time' })
   timestamp!: string;
 }

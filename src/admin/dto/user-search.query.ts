@@ -4,15 +4,13 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { IsText } from '../../common/validation/is-text.decorator';
 
 export class UserSearchQuery {
-  @ApiPropertyOptional({
-    description: 'An email prefix (case-insensitive) or a user id; empty lists every user',
-    example: 'ada@',
-  })
+  /** An email prefix (case-insensitive) or a user id; empty lists every user */
+  @ApiPropertyOptional({ example: 'ada@' })
   @IsOptional()
   @IsText(254)
   query?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be a whole number' })
@@ -20,7 +18,7 @@ export class UserSearchQuery {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page (opaque)' })
+  /** nextCursor of the previous page (opaque) */
   @IsOptional()
   @IsText(1200)
   cursor?: string;

@@ -8,7 +8,7 @@ export class LoginDto {
   @IsEmailAddress()
   email!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', maxLength: 128 })
+  @ApiProperty({ example: 'correct horse battery staple' })
   @IsString()
   @MinLength(1)
   @MaxLength(128)

@@ -8,9 +8,9 @@ export class ProfileResponse implements Profile {
   @ApiProperty({ example: 'ada@example.com' })
   email!: string;
 
-  @ApiProperty({ type: [String], example: ['admin'] })
+  @ApiProperty({ example: ['admin'] })
   roles!: string[];
 
-  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  @ApiProperty({ format: 'uuid' })
   sessionId!: string | null;
 }

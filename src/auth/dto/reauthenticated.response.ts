@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { type Reauthenticated } from '../services/account.service';
 
 export class ReauthenticatedResponse implements Reauthenticated {
-  @ApiProperty({ description: 'A new access token for the same session with a fresh auth_time' })
+  /** A new access token for the same session with a fresh auth_time */
   accessToken!: string;
 
   @ApiProperty({ example: 900 })

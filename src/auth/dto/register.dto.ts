@@ -7,7 +7,7 @@ export class RegisterDto {
   @IsEmailAddress()
   email!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', minLength: 8, maxLength: 128 })
+  @ApiProperty({ example: 'correct horse battery staple' })
   @IsString()
   @MinLength(8)
   @MaxLength(128)

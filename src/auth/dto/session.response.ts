@@ -8,20 +8,21 @@ export class SessionResponse implements SessionView {
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
-  @ApiProperty({ format: 'date-time', description: 'The last refresh' })
+  /** The last refresh */
+  @ApiProperty({ format: 'date-time' })
   lastActiveAt!: string;
 
-  @ApiProperty({ format: 'date-time', description: 'Absolute expiry' })
+  /** Absolute expiry */
+  @ApiProperty({ format: 'date-time' })
   expiresAt!: string;
 
-  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
+  @ApiProperty({ example: '203.0.113.7' })
   ipAddress!: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
   userAgent!: string | null;
 }
 
 export class OwnSessionResponse extends SessionResponse {
-  @ApiProperty({ description: 'Whether this is the session of the presented token' })
+  /** Whether this is the session of the presented token */
   current!: boolean;
 }

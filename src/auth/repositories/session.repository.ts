@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { PREPARED } from '../../database/pg-driver';
 import {
   describeEnding,
   sessionRevokedOutboxSql,
@@ -23,7 +24,11 @@ export interface EndSessionsCommand {
   limit?: number;
   reason: SessionEndReason;
   at: Date;
-  /** When set, nothing is ended unless `sessionId` is itself still live (idempotent logout). */
+  /**
+   * When set, nothing is ended unless `sessionId` is a live session of `userId` (idempotent
+   * logout), and nothing at all is written unless it is one of the user's sessions, live or
+   * ended (`Ending.sessionKnown`): the statement is the session check, no lookup before it.
+   */
   requireLiveSession?: boolean;
   /** Written by the same statement, so the revocation and its audit event commit together. */
   audit?: NewAuditEvent;
@@ -33,6 +38,15 @@ export interface EndSessionsCommand {
   auditEach?: boolean;
   /** A password change: the same statement also records the user's `credential-change` event. */
   credentialChange?: boolean;
+}
+
+/** What an ending statement did (committed, or will with the caller's transaction). */
+export interface Ending {
+  sessionIds: string[];
+  /** It queued security events for at least one receiver: deliveries should be woken. */
+  eventsQueued: boolean;
+  /** With `requireLiveSession`: `sessionId` is one of the user's sessions (else nothing was written). */
+  sessionKnown: boolean;
 }
 
 @Injectable()
@@ -70,13 +84,12 @@ export class SessionRepository {
    * Ends the selected live sessions of a user, revokes their refresh tokens and clears their
    * state (reauthentication included) in ONE statement, whatever the number of sessions; the
    * optional audit event is inserted by the same statement, and so is one security event per
-   * ended session (with its deliveries to the receivers, issue 10). Returns the ids of the
-   * ended sessions.
+   * ended session (with its deliveries to the receivers, issue 10).
    */
   async endSessions(
     command: EndSessionsCommand,
     manager: EntityManager = this.dataSource.manager,
-  ): Promise<string[]> {
+  ): Promise<Ending> {
     const { userId, sessionId, selection, reason, at, audit } = command;
     const params: unknown[] = [];
     const bind = (value: unknown): string => `$${params.push(value)}`;
@@ -94,17 +107,27 @@ export class SessionRepository {
     } else {
       if (!userId) throw new Error(`endSessions: selection "${selection}" needs a user id`);
       filters.unshift(`sessions.user_id = ${bind(userId)}`);
+      // The snapshot's rows through the same partial index (the planner carries the user id
+      // over), not a scan of every session: the cost follows the sessions ended, not the table.
+      filters.push('seen.user_id = sessions.user_id', 'seen.ended_at IS NULL');
     }
+    // The user's own session named by the token: `known` whatever its state.
+    let knownSession = 'true';
     if (selection === 'only' || selection === 'all-but' || command.requireLiveSession) {
       if (!sessionId) throw new Error(`endSessions: selection "${selection}" needs a session id`);
       const session = bind(sessionId);
       if (selection === 'only') filters.push(`sessions.id = ${session}`);
       if (selection === 'all-but') filters.push(`sessions.id <> ${session}`);
-      // For `only`, `id = … AND ended_at IS NULL` already requires the session to be live.
-      if (command.requireLiveSession && selection !== 'only') {
-        filters.push(
-          `EXISTS (SELECT 1 FROM sessions live WHERE live.id = ${session} AND live.ended_at IS NULL)`,
-        );
+      if (command.requireLiveSession) {
+        knownSession = `EXISTS (SELECT 1 FROM sessions known WHERE known.id = ${session}
+          AND known.user_id = ${bind(userId)}::uuid)`;
+        // For `only`, `id = … AND user_id = … AND ended_at IS NULL` already requires it live.
+        if (selection !== 'only') {
+          filters.push(
+            `EXISTS (SELECT 1 FROM sessions live WHERE live.id = ${session}
+               AND live.user_id = sessions.user_id AND live.ended_at IS NULL)`,
+          );
+        }
       }
     }
     const endedAt = bind(at);
@@ -132,7 +155,13 @@ export class SessionRepository {
             )
             .join(', ')}
           ${command.auditEach ? 'FROM ended' : ''}
-          ${command.auditWhen === 'ended' && !command.auditEach ? 'WHERE EXISTS (SELECT 1 FROM ended)' : ''}
+          ${
+            command.auditWhen === 'ended' && !command.auditEach
+              ? 'WHERE EXISTS (SELECT 1 FROM ended)'
+              : command.requireLiveSession && !command.auditEach
+                ? `WHERE ${knownSession}`
+                : ''
+          }
         )`
       : '';
     const description = describeEnding(
@@ -159,8 +188,10 @@ export class SessionRepository {
     // refresh that committed in between moved `last_active_at` and inserted a refresh token
     // this statement cannot see. Joined on the primary key row by row, so the cost is linear
     // in the sessions ended (a join of two CTEs was a nested loop: quadratic).
-    const rows: { id: string; raced: boolean }[] = await manager.query(
-      `WITH ended AS (
+    // One row whatever the number of sessions (an aggregate without GROUP BY).
+    const [row]: { ids: string[]; raced: string[]; queued: boolean; known: boolean }[] =
+      await manager.query(
+        `${PREPARED}WITH ended AS (
          UPDATE sessions SET ended_at = ${endedAt}, end_reason = ${bind(reason)}, reauthenticated_at = NULL
          FROM sessions seen
          WHERE seen.id = sessions.id AND ${filters.join(' AND ')}
@@ -170,12 +201,15 @@ export class SessionRepository {
          UPDATE refresh_tokens SET revoked_at = ${endedAt}
          WHERE session_id IN (SELECT id FROM ended) AND revoked_at IS NULL
        )${auditInsert}${outbox}
-       SELECT id, raced FROM ended`,
-      params,
-    );
-    const raced = rows.filter((row) => row.raced).map((row) => row.id);
-    if (raced.length > 0) await this.revokeTokensOf(manager, raced, at);
-    return rows.map((row) => row.id);
+       SELECT coalesce(array_agg(id), '{}')::text[] AS ids,
+         coalesce(array_agg(id) FILTER (WHERE raced), '{}')::text[] AS raced,
+         EXISTS (SELECT 1 FROM security_deliveries_out) AS queued,
+         ${knownSession} AS known
+       FROM ended`,
+        params,
+      );
+    if (row.raced.length > 0) await this.revokeTokensOf(manager, row.raced, at);
+    return { sessionIds: row.ids, eventsQueued: row.queued, sessionKnown: row.known };
   }
 
   /**
@@ -199,10 +233,10 @@ export class SessionRepository {
    * without waiting on each other or on a refresh holding a row. Refresh tokens are revoked,
    * not deleted: a late replay of a retired token is still recognised.
    */
-  async endExpiredBatch(now: Date, idleBefore: Date, batchSize: number): Promise<string[]> {
+  async endExpiredBatch(now: Date, idleBefore: Date, batchSize: number): Promise<Ending> {
     const expired = describeEnding('expired', null);
     const idle = describeEnding('idle', null);
-    const rows: { id: string }[] = await this.dataSource.query(
+    const [row]: { ids: string[]; queued: boolean }[] = await this.dataSource.query(
       `WITH due AS (
          SELECT id FROM sessions
          WHERE ended_at IS NULL AND (expires_at <= $1 OR last_active_at <= $2)
@@ -228,10 +262,12 @@ export class SessionRepository {
          reason: `CASE ended.end_reason WHEN 'expired' THEN $4 ELSE $5 END`,
          requestId: 'NULL::text',
        })}
-       SELECT id FROM ended`,
+       SELECT coalesce(array_agg(id), '{}')::text[] AS ids,
+         EXISTS (SELECT 1 FROM security_deliveries_out) AS queued
+       FROM ended`,
       [now, idleBefore, batchSize, expired.reason, idle.reason],
     );
-    return rows.map((row) => row.id);
+    return { sessionIds: row.ids, eventsQueued: row.queued, sessionKnown: true };
   }
 
   /** A user's sessions that are live and not past their deadlines, newest first. */

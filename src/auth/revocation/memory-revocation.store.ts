@@ -8,6 +8,7 @@ export class MemoryRevocationStore implements RevocationStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** One process, no other instance to tell: messages have no one to reach. */
   markEnded(sessionIds: readonly string[], ttlMs: number): Promise<void> {
     const until = this.now() + ttlMs;
     for (const id of sessionIds) this.endedUntil.set(id, until);

@@ -1,19 +1,50 @@
 import type Redis from 'ioredis';
+import { type ChannelMessage } from '../../redis/channel-message';
 import { type RevocationStore } from './revocation.store';
 
 /** Under the client's `REDIS_KEY_PREFIX`. */
 const PREFIX = 'revoked:';
 /** Present while Redis holds every recent ended session; gone after a Redis restart. */
 const WARM_KEY = `${PREFIX}warm`;
+/** Keys per script call: one command for a logout of thousands of sessions, bounded arguments. */
+const KEYS_PER_CALL = 5_000;
+
+/**
+ * ARGV[1] the TTL in ms. One command however many sessions end: a global logout of 10,000
+ * sessions would otherwise be 10,000 commands for the client to build and Redis to parse.
+ */
+const MARK_ENDED_SCRIPT = `
+for _, key in ipairs(KEYS) do redis.call('SET', key, '1', 'PX', ARGV[1]) end
+return #KEYS`;
+
+type ScriptedRedis = Redis & {
+  markSessionsEnded(count: number, ...keysThenTtl: (string | number)[]): Promise<number>;
+};
+type ScriptedPipeline = ReturnType<Redis['pipeline']> & {
+  markSessionsEnded(count: number, ...keysThenTtl: (string | number)[]): unknown;
+};
 
 /** The shared store: one key per ended session, expiring with the last access token it could have. */
 export class RedisRevocationStore implements RevocationStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis) {
+    if (!('markSessionsEnded' in redis)) {
+      redis.defineCommand('markSessionsEnded', { lua: MARK_ENDED_SCRIPT });
+    }
+  }
 
-  async markEnded(sessionIds: readonly string[], ttlMs: number): Promise<void> {
-    if (sessionIds.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const id of sessionIds) pipeline.set(PREFIX + id, '1', 'PX', ttlMs);
+  /** The writes and the messages in one pipeline: one round trip. */
+  async markEnded(
+    sessionIds: readonly string[],
+    ttlMs: number,
+    messages: readonly ChannelMessage[] = [],
+  ): Promise<void> {
+    if (sessionIds.length === 0 && messages.length === 0) return;
+    const pipeline = (this.redis as ScriptedRedis).pipeline() as ScriptedPipeline;
+    for (let start = 0; start < sessionIds.length; start += KEYS_PER_CALL) {
+      const keys = sessionIds.slice(start, start + KEYS_PER_CALL).map((id) => PREFIX + id);
+      pipeline.markSessionsEnded(keys.length, ...keys, Math.ceil(ttlMs));
+    }
+    for (const { channel, message } of messages) pipeline.publish(channel, message);
     const results = await pipeline.exec();
     const failure = results?.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;

@@ -12,7 +12,7 @@ import { Clock } from '../../common/clock/clock';
 import { Metrics } from '../../metrics/metrics';
 import { REDIS } from '../../redis/redis.module';
 import { SecurityEventBus } from '../../security-events/security-event.bus';
-import { SessionRepository } from '../repositories/session.repository';
+import { type Ending, SessionRepository } from '../repositories/session.repository';
 import { type LiveSession, LiveSessionCache } from './live-session.cache';
 import { MemoryRevocationStore } from './memory-revocation.store';
 import { RedisRevocationStore } from './redis-revocation.store';
@@ -130,17 +130,30 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
     await this.warmSoon(0);
   }
 
-  /** Call after the ending has committed. */
-  async sessionsEnded(sessionIds: readonly string[]): Promise<void> {
-    if (sessionIds.length === 0) return;
-    this.live.forget(sessionIds);
-    // The other instances forget them too within milliseconds; the shared store below is
-    // what they read for a session they had not confirmed live.
-    this.channel?.publish(sessionIds).catch(() => undefined);
+  /**
+   * Call after the ending has committed. One Redis round trip whatever the number of
+   * sessions: the store's writes, then the message that makes the other instances forget
+   * them (the store is what they read for a session they had not confirmed live), and the
+   * wake-up of the security-event deliveries when the ending queued any.
+   */
+  async sessionsEnded(ending: Pick<Ending, 'sessionIds' | 'eventsQueued'>): Promise<void> {
+    const { sessionIds } = ending;
     // Every ending passes here after its commit: its security events are now deliverable.
-    this.securityEvents.announce();
+    const wakeDeliveries = ending.eventsQueued ? this.securityEvents.announceHere() : undefined;
+    if (sessionIds.length === 0) {
+      // A password change with no other session still queued its credential-change event.
+      if (wakeDeliveries) {
+        await this.store.markEnded([], this.ttlMs, [wakeDeliveries]).catch(() => undefined);
+      }
+      return;
+    }
+    this.live.forget(sessionIds);
+    const messages = [
+      ...(this.channel ? [this.channel.messageFor(sessionIds)] : []),
+      ...(wakeDeliveries ? [wakeDeliveries] : []),
+    ];
     try {
-      await this.store.markEnded(sessionIds, this.ttlMs);
+      await this.store.markEnded(sessionIds, this.ttlMs, messages);
     } catch (error) {
       const until = this.now + this.ttlMs;
       for (const id of sessionIds) this.unpublished.set(id, until);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { type ChannelMessage } from '../../redis/channel-message';
 
 /** Under the deployment's `REDIS_KEY_PREFIX` (channels are not prefixed by the client). */
 const CHANNEL = 'sessions-ended';
@@ -16,7 +17,7 @@ export class SessionEndedChannel {
   private subscribed = false;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     prefix: string,
     private readonly onEnded: (sessionIds: string[]) => void,
     private readonly onUnsubscribed: () => void,
@@ -36,8 +37,9 @@ export class SessionEndedChannel {
     return this.subscribed;
   }
 
-  async publish(sessionIds: readonly string[]): Promise<void> {
-    if (sessionIds.length > 0) await this.redis.publish(this.channel, sessionIds.join(','));
+  /** The message that tells the other instances of these endings (sent with the store's writes). */
+  messageFor(sessionIds: readonly string[]): ChannelMessage {
+    return { channel: this.channel, message: sessionIds.join(',') };
   }
 
   close(): void {

@@ -47,8 +47,8 @@ export class SessionExpiryJob {
       const idleBefore = new Date(now.getTime() - this.config.sessionIdleTimeoutMs);
       const ended = await this.sessions.endExpiredBatch(now, idleBefore, BATCH_SIZE);
       await this.revocation.sessionsEnded(ended);
-      total += ended.length;
-      if (ended.length < BATCH_SIZE) break;
+      total += ended.sessionIds.length;
+      if (ended.sessionIds.length < BATCH_SIZE) break;
     }
     return total;
   }

@@ -13,6 +13,7 @@ import { type NewAuditEvent } from '../repositories/audit-event.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import {
   type EndSessionsCommand,
+  type Ending,
   type SessionSelection,
   SessionRepository,
 } from '../repositories/session.repository';
@@ -63,7 +64,7 @@ const SCOPE_SELECTION: Record<LogoutScope, SessionSelection> = {
 /** The outcome of a refresh decided under the session lock; refusals that revoke must commit first. */
 type RefreshDecision =
   | { kind: 'rotated'; result: RotatedSession }
-  | { kind: 'refused'; error: DomainError; endedSessionIds?: string[] };
+  | { kind: 'refused'; error: DomainError; ending?: Ending };
 
 const invalidRefresh = (session?: Session) =>
   new DomainError(
@@ -128,7 +129,7 @@ export class SessionService {
       this.decideRefresh(manager, sessionId, tokenHash, client),
     );
     if (decision.kind === 'rotated') return decision.result;
-    await this.revocation.sessionsEnded(decision.endedSessionIds ?? []);
+    if (decision.ending) await this.revocation.sessionsEnded(decision.ending);
     throw decision.error;
   }
 
@@ -146,8 +147,8 @@ export class SessionService {
 
     const expiry = this.expiryOf(session, now);
     if (expiry) {
-      const ended = await this.endWithAudit(manager, session, expiry, now, client);
-      return { kind: 'refused', error: invalidRefresh(session), endedSessionIds: ended };
+      const ending = await this.endWithAudit(manager, session, expiry, now, client);
+      return { kind: 'refused', error: invalidRefresh(session), ending };
     }
 
     if (token.retiredAt) {
@@ -166,8 +167,8 @@ export class SessionService {
         };
       }
       this.metrics.refreshReuse.inc();
-      const ended = await this.endWithAudit(manager, session, 'refresh_token_reused', now, client);
-      return { kind: 'refused', error: invalidRefresh(session), endedSessionIds: ended };
+      const ending = await this.endWithAudit(manager, session, 'refresh_token_reused', now, client);
+      return { kind: 'refused', error: invalidRefresh(session), ending };
     }
 
     const user = await this.users.findById(session.userId, manager);
@@ -202,7 +203,7 @@ export class SessionService {
     reason: SessionEndReason,
     now: Date,
     client: ClientContext,
-  ): Promise<string[]> {
+  ): Promise<Ending> {
     return this.sessions.endSessions(
       {
         userId: session.userId,
@@ -254,12 +255,14 @@ export class SessionService {
         occurredAt: at,
       }),
     });
-    return ended.length > 0;
+    return ended.sessionIds.length > 0;
   }
 
   /**
    * Ends the sessions a logout's scope selects, revokes their refresh tokens and writes the
    * audit event, in one statement. A token of an already-ended session ends nothing more.
+   * The statement is also the session check (the guard does not look the session up on
+   * this route): a session that is not one of the user's is refused and nothing is written.
    */
   async logout(command: {
     userId: string;
@@ -268,7 +271,7 @@ export class SessionService {
     client: ClientContext;
   }): Promise<LogoutResult> {
     const timestamp = this.clock.now();
-    const endedSessionIds = await this.end({
+    const ending = await this.end({
       userId: command.userId,
       sessionId: command.sessionId,
       selection: SCOPE_SELECTION[command.scope],
@@ -285,8 +288,11 @@ export class SessionService {
         occurredAt: timestamp,
       }),
     });
+    if (!ending.sessionKnown) {
+      throw new DomainError('invalid_token', 'The session of this access token is not known');
+    }
     this.metrics.logouts.inc({ scope: command.scope, outcome: 'success' });
-    return { timestamp, endedSessionIds };
+    return { timestamp, endedSessionIds: ending.sessionIds };
   }
 
   /** The live refresh token `presented` is, or `null` (unknown, retired, revoked, expired). */
@@ -328,7 +334,7 @@ export class SessionService {
     client: ClientContext;
   }): Promise<LogoutResult> {
     const timestamp = this.clock.now();
-    const endedSessionIds = await this.end({
+    const { sessionIds: endedSessionIds } = await this.end({
       userId: command.userId,
       selection: 'all',
       reason: 'admin_logout',
@@ -379,7 +385,7 @@ export class SessionService {
         occurredAt: at,
       }),
     });
-    return ended.length > 0;
+    return ended.sessionIds.length > 0;
   }
 
   /**
@@ -397,7 +403,7 @@ export class SessionService {
       return this.sessions.endSessions({ userId, selection: 'all', ...ending }, manager);
     });
     await this.revocation.sessionsEnded(ended);
-    return ended;
+    return ended.sessionIds;
   }
 
   /**
@@ -434,15 +440,15 @@ export class SessionService {
         audit: perSession,
         auditEach: true,
       });
-      revokedSessions += ended.length;
-      if (ended.length < REVOKE_ALL_BATCH_SIZE) break;
+      revokedSessions += ended.sessionIds.length;
+      if (ended.sessionIds.length < REVOKE_ALL_BATCH_SIZE) break;
       await yieldToEventLoop();
     }
     return { timestamp, revokedSessions };
   }
 
   /** Ends sessions (one statement with its audit event), then makes their access tokens unusable. */
-  private async end(command: EndSessionsCommand): Promise<string[]> {
+  private async end(command: EndSessionsCommand): Promise<Ending> {
     const ended = await this.sessions.endSessions(command);
     await this.revocation.sessionsEnded(ended);
     return ended;

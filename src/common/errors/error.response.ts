@@ -5,10 +5,8 @@ export class ErrorResponse {
   @ApiProperty({ example: 401 })
   statusCode!: number;
 
-  @ApiProperty({
-    example: 'Unauthorized',
-    description: 'The reason phrase (the RFC 6749 code on /oauth)',
-  })
+  /** The reason phrase (the RFC 6749 code on /oauth) */
+  @ApiProperty({ example: 'Unauthorized' })
   error!: string;
 
   @ApiProperty({
@@ -16,6 +14,7 @@ export class ErrorResponse {
   })
   message!: string;
 
-  @ApiProperty({ example: 'invalid_token', description: 'A stable code clients may branch on' })
+  /** A stable code clients may branch on */
+  @ApiProperty({ example: 'invalid_token' })
   code!: string;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 /** RFC 6749 §4.4.2: the form body of a client-credentials token request. */
@@ -9,10 +9,7 @@ export class ClientCredentialsRequestDto {
   @MaxLength(64)
   grant_type!: string;
 
-  @ApiPropertyOptional({
-    description:
-      'One of the audiences configured for the client (default: its first, or JWT_AUDIENCE)',
-  })
+  /** One of the audiences configured for the client (default: its first, or JWT_AUDIENCE) */
   @IsOptional()
   @IsString()
   @MinLength(1)

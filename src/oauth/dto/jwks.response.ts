@@ -7,13 +7,11 @@ export class PublicJwkResponse {
   @ApiProperty({ enum: ['P-256'] })
   crv!: string;
 
-  @ApiProperty()
   x!: string;
 
-  @ApiProperty()
   y!: string;
 
-  @ApiProperty({ description: 'RFC 7638 thumbprint; the `kid` header of tokens it signed' })
+  /** RFC 7638 thumbprint; the `kid` header of tokens it signed */
   kid!: string;
 
   @ApiProperty({ enum: ['ES256'] })
@@ -24,9 +22,6 @@ export class PublicJwkResponse {
 }
 
 export class JwksResponse {
-  @ApiProperty({
-    type: [PublicJwkResponse],
-    description: 'The current key and, during a rotation, the previous one',
-  })
+  /** The current key and, during a rotation, the previous one */
   keys!: PublicJwkResponse[];
 }

@@ -1,10 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MinLength } from 'class-validator';
 import { IsText } from '../../common/validation/is-text.decorator';
 
 /** The form body of RFC 7662 introspection and RFC 7009 revocation requests. */
 export class TokenRequestDto {
-  @ApiProperty({ description: 'An access token or a refresh token' })
+  /** An access token or a refresh token */
   @IsString()
   @MinLength(1)
   token!: string;

@@ -14,7 +14,7 @@ import {
 
 /** RFC 8936 §2.4: acknowledge, report errors, and ask for more. */
 export class PollRequestDto {
-  @ApiPropertyOptional({ type: [String], description: 'jti values of SETs received and processed' })
+  /** jti values of SETs received and processed */
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
@@ -22,6 +22,7 @@ export class PollRequestDto {
   @MaxLength(64, { each: true })
   ack?: string[];
 
+  /** jti → { err, description }: SETs received but refused (not sent again) */
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: {
@@ -29,34 +30,28 @@ export class PollRequestDto {
       properties: { err: { type: 'string' }, description: { type: 'string' } },
       required: ['err'],
     },
-    description: 'jti → { err, description }: SETs received but refused (not sent again)',
   })
   @IsOptional()
   @IsObject()
   setErrs?: Record<string, { err: string; description?: string }>;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1000, default: 100 })
+  @ApiPropertyOptional({ default: 100 })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(1000)
   maxEvents?: number;
 
-  @ApiPropertyOptional({
-    default: false,
-    description: 'false: wait (up to SSF_POLL_TIMEOUT) until an event is available',
-  })
+  /** false: wait (up to SSF_POLL_TIMEOUT) until an event is available */
+  @ApiPropertyOptional({ default: false })
   @IsOptional()
   @IsBoolean()
   returnImmediately?: boolean;
 }
 
 export class PollResponse {
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: { type: 'string' },
-    description: 'jti → compact SET (typ secevent+jwt)',
-  })
+  /** jti → compact SET (typ secevent+jwt) */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
   sets!: Record<string, string>;
 
   @ApiPropertyOptional()

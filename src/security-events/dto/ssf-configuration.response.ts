@@ -10,13 +10,12 @@ export class SsfConfigurationResponse {
   @ApiProperty({ example: '1_0' })
   spec_version!: string;
 
-  @ApiProperty()
   issuer!: string;
 
   @ApiProperty({ format: 'uri' })
   jwks_uri!: string;
 
-  @ApiProperty({ type: [String], example: ['urn:ietf:rfc:8935', 'urn:ietf:rfc:8936'] })
+  @ApiProperty({ example: ['urn:ietf:rfc:8935', 'urn:ietf:rfc:8936'] })
   delivery_methods_supported!: string[];
 
   @ApiProperty({ format: 'uri' })
@@ -28,7 +27,6 @@ export class SsfConfigurationResponse {
   @ApiProperty({ format: 'uri' })
   verification_endpoint!: string;
 
-  @ApiProperty({ type: [AuthorizationScheme] })
   authorization_schemes!: AuthorizationScheme[];
 
   @ApiProperty({ example: 'ALL' })

@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class OptionalStreamIdQuery {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Without it: every stream of the client' })
+  /** Without it: every stream of the client */
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsString()
   @MaxLength(64)

@@ -14,14 +14,14 @@ import { StreamDeliveryDto } from './stream-delivery.dto';
 
 /** SSF 1.0 §8.1.1.1: the receiver-supplied properties of a stream. */
 export class StreamRequestDto {
-  @ApiPropertyOptional({ type: StreamDeliveryDto, description: 'Default: poll (RFC 8936)' })
+  /** Default: poll (RFC 8936) */
   @IsOptional()
   @IsObject()
   @ValidateNested()
   @Type(() => StreamDeliveryDto)
   delivery?: StreamDeliveryDto;
 
-  @ApiPropertyOptional({ type: [String], example: EVENTS_SUPPORTED })
+  @ApiPropertyOptional({ example: EVENTS_SUPPORTED })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(32)
@@ -29,7 +29,6 @@ export class StreamRequestDto {
   @MaxLength(256, { each: true })
   events_requested?: string[];
 
-  @ApiPropertyOptional({ maxLength: 500 })
   @IsOptional()
   @IsString()
   @MaxLength(500)

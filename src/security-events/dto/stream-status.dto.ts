@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { STREAM_STATUSES, type StreamStatus } from '../stream';
 
@@ -13,7 +13,6 @@ export class StreamStatusDto {
   @IsIn(STREAM_STATUSES, { message: `status must be one of: ${STREAM_STATUSES.join(', ')}` })
   status!: StreamStatus;
 
-  @ApiPropertyOptional({ maxLength: 500 })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -27,6 +26,5 @@ export class StreamStatusResponse {
   @ApiProperty({ enum: STREAM_STATUSES })
   status!: string;
 
-  @ApiPropertyOptional()
   reason?: string;
 }

@@ -22,13 +22,13 @@ export class StreamUpdateDto extends StreamRequestDto {
   @IsString()
   aud?: string;
 
-  @ApiPropertyOptional({ type: [String], readOnly: true })
+  @ApiPropertyOptional({ readOnly: true })
   @IsOptional()
   @IsArray()
   @IsString({ each: true })
   events_supported?: string[];
 
-  @ApiPropertyOptional({ type: [String], readOnly: true })
+  @ApiPropertyOptional({ readOnly: true })
   @IsOptional()
   @IsArray()
   @IsString({ each: true })

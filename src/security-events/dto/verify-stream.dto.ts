@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** SSF 1.0 §8.1.4.2: ask for a verification event on the stream. */
@@ -8,7 +8,7 @@ export class VerifyStreamDto {
   @MaxLength(64)
   stream_id!: string;
 
-  @ApiPropertyOptional({ maxLength: 256, description: 'Echoed in the verification event' })
+  /** Echoed in the verification event */
   @IsOptional()
   @IsString()
   @MaxLength(256)

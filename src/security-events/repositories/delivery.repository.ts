@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type SecurityEventType } from '../event-types';
 import { type InitiatingEntity } from '../security-event-outbox.sql';
 
@@ -24,13 +25,55 @@ export class DeliveryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
+   * This instance's name on the leases it takes (one per process and app): a graceful stop
+   * releases exactly these (`releaseHeld`), and the push bound counts them across instances.
+   */
+  private readonly holder = randomUUID();
+
+  /**
    * Takes up to `limit` of a stream's due deliveries, oldest first, and hides them from every
    * other poller or pusher (on any instance) until `leaseUntil`: `SKIP LOCKED` makes two
    * concurrent takers split the queue instead of sharing it. A SET sent but never
    * acknowledged is due again when its lease ends (at-least-once).
    */
   lease(streamId: string, now: Date, limit: number, leaseUntil: Date): Promise<LeasedDelivery[]> {
-    return this.dataSource.query<LeasedDelivery[]>(
+    return this.leaseWith(this.dataSource.manager, streamId, now, limit, leaseUntil);
+  }
+
+  /**
+   * `lease` for push, keeping at most `bound` leases of the stream alive at once across every
+   * instance: the receiver's row is locked (`FOR NO KEY UPDATE`: the outbox's foreign-key
+   * checks on it are not blocked) so instances count and take one after another, and the
+   * count is read after the lock, by its own statement, so it includes what the previous
+   * holder of the lock took. A crashed instance's leases stop counting when they run out.
+   */
+  leaseWithinBound(
+    streamId: string,
+    now: Date,
+    bound: number,
+    leaseUntil: Date,
+  ): Promise<LeasedDelivery[]> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT 1 FROM ssf_streams WHERE id = $1 FOR NO KEY UPDATE', [streamId]);
+      const [{ leased }] = await manager.query<{ leased: number }[]>(
+        `SELECT count(*)::int AS leased FROM security_event_deliveries
+         WHERE stream_id = $1 AND delivered_at IS NULL AND leased_by IS NOT NULL
+           AND next_attempt_at > $2`,
+        [streamId, now],
+      );
+      if (leased >= bound) return [];
+      return this.leaseWith(manager, streamId, now, bound - leased, leaseUntil);
+    });
+  }
+
+  private leaseWith(
+    manager: EntityManager,
+    streamId: string,
+    now: Date,
+    limit: number,
+    leaseUntil: Date,
+  ): Promise<LeasedDelivery[]> {
+    return manager.query<LeasedDelivery[]>(
       `WITH due AS (
          SELECT id FROM security_event_deliveries
          WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $2
@@ -38,7 +81,8 @@ export class DeliveryRepository {
          LIMIT $3
          FOR UPDATE SKIP LOCKED
        ), leased AS (
-         UPDATE security_event_deliveries d SET next_attempt_at = $4, attempts = d.attempts + 1
+         UPDATE security_event_deliveries d
+         SET next_attempt_at = $4, attempts = d.attempts + 1, leased_by = $5
          FROM due WHERE d.id = due.id
          RETURNING d.id, d.stream_id, d.attempts, d.event_id, d.created_at
        )
@@ -48,8 +92,23 @@ export class DeliveryRepository {
          e.request_id AS "requestId", e.state
        FROM leased JOIN security_events e ON e.id = leased.event_id
        ORDER BY leased.created_at`,
-      [streamId, now, limit, leaseUntil],
+      [streamId, now, limit, leaseUntil, this.holder],
     );
+  }
+
+  /**
+   * Hands back every lease this instance still holds (a graceful stop): what it leased and did
+   * not finish is due at once, for another instance or the next start, instead of after the
+   * lease. A SET that did reach its receiver may come again: delivery is at least once.
+   */
+  async releaseHeld(now: Date): Promise<number> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `UPDATE security_event_deliveries SET next_attempt_at = $2, leased_by = NULL
+       WHERE leased_by = $1 AND delivered_at IS NULL AND next_attempt_at > $2
+       RETURNING id`,
+      [this.holder, now],
+    );
+    return rows.length;
   }
 
   async hasDue(streamId: string, now: Date): Promise<boolean> {
@@ -83,7 +142,8 @@ export class DeliveryRepository {
     if (jtis.length === 0) return;
     await this.dataSource.query(
       `UPDATE security_event_deliveries d
-       SET delivered_at = COALESCE(d.delivered_at, $3), last_error = COALESCE(outcome.error, d.last_error)
+       SET delivered_at = COALESCE(d.delivered_at, $3), leased_by = NULL,
+         last_error = COALESCE(outcome.error, d.last_error)
        FROM unnest($2::uuid[], $4::text[]) AS outcome(id, error)
        WHERE d.stream_id = $1 AND d.id = outcome.id`,
       [streamId, jtis, now, errors],
@@ -93,7 +153,7 @@ export class DeliveryRepository {
   /** A push that failed: due again at `retryAt`. */
   async scheduleRetry(jti: string, retryAt: Date, error: string): Promise<void> {
     await this.dataSource.query(
-      `UPDATE security_event_deliveries SET next_attempt_at = $2, last_error = $3
+      `UPDATE security_event_deliveries SET next_attempt_at = $2, last_error = $3, leased_by = NULL
        WHERE id = $1 AND delivered_at IS NULL`,
       [jti, retryAt, error],
     );

@@ -1,5 +1,5 @@
 import { isUUID } from 'class-validator';
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { DomainError } from '../../common/errors/domain.error';
@@ -35,7 +35,7 @@ const FALLBACK_CHECK_MS = 5_000;
  * event commits on any instance (SecurityEventBus), or empty after SSF_POLL_TIMEOUT.
  */
 @Injectable()
-export class PollService implements OnApplicationShutdown {
+export class PollService implements BeforeApplicationShutdown {
   private readonly waiting = new Set<() => void>();
   private closing = false;
   /** Counts announcements: a poll that found nothing waits only if none came since it looked. */
@@ -66,7 +66,8 @@ export class PollService implements OnApplicationShutdown {
     const deliverable = stream.status === 'enabled' && max > 0;
     for (;;) {
       const seen = this.announcements;
-      if (deliverable) {
+      // A stopping instance leases nothing more: what is queued waits for the next poll.
+      if (deliverable && !this.closing) {
         const sets = await this.take(stream, max);
         if (Object.keys(sets).length > 0) {
           return { sets, moreAvailable: await this.deliveries.hasDue(stream.id, this.clock.now()) };
@@ -91,8 +92,11 @@ export class PollService implements OnApplicationShutdown {
     }
   }
 
-  /** Ends every waiting poll (empty answer) so shutdown does not wait for their timeouts. */
-  onApplicationShutdown(): void {
+  /**
+   * Ends every waiting poll (empty answer) before the HTTP server closes, so shutdown does not
+   * wait for their timeouts.
+   */
+  beforeApplicationShutdown(): void {
     this.closing = true;
     for (const wake of this.waiting) wake();
   }

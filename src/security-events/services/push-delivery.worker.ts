@@ -31,19 +31,20 @@ type Outcome = 'delivered' | 'refused' | 'retry';
 
 /**
  * RFC 8935 push and OpenID Connect Back-Channel Logout delivery. Each due delivery is leased
- * in PostgreSQL before it is sent (`FOR UPDATE SKIP LOCKED`, see DeliveryRepository.lease), so
- * several instances never send the same event to the same receiver at once; at most
- * SSF_PUSH_CONCURRENCY pushes per receiver are in flight per instance. Failures are retried
- * with exponential backoff (up to SSF_PUSH_MAX_BACKOFF) until retention drops the event.
+ * in PostgreSQL before it is sent (`FOR UPDATE SKIP LOCKED`, see DeliveryRepository), so
+ * several instances never send the same event to the same receiver at once, and at most
+ * SSF_PUSH_CONCURRENCY pushes per receiver are in flight across all instances (the leases
+ * alive are counted under a lock on the receiver's row). Failures are retried with
+ * exponential backoff (up to SSF_PUSH_MAX_BACKOFF) until retention drops the event.
  */
 @Injectable()
 export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PushDeliveryWorker.name);
-  private readonly inFlight = new Map<string, number>();
   private readonly sending = new Set<Promise<void>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private running = false;
-  private again = false;
+  /** The pass under way, and the one queued to run right after it. */
+  private running?: Promise<void>;
+  private queued?: Promise<void>;
   private closing = false;
   private unsubscribe?: () => void;
 
@@ -67,50 +68,56 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
       ),
       this.clock.now(),
     );
-    this.unsubscribe = this.bus.subscribe(() => this.trigger());
-    this.trigger();
+    this.unsubscribe = this.bus.subscribe(() => void this.trigger());
+    void this.trigger();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     this.unsubscribe?.();
     for (const timer of this.retryTimers) clearTimeout(timer);
+    // A pass under way may still start sends: wait for it, then for every send to settle.
+    await this.running;
     await Promise.allSettled([...this.sending]);
   }
 
   @Interval(TICK_MS)
   tick(): void {
-    this.trigger();
+    void this.trigger();
   }
 
-  /** Runs a pass now, or right after the one under way. */
-  trigger(): void {
-    if (this.closing) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void this.pass()
+  /**
+   * Runs a pass now, or right after the one under way (passes never overlap); resolves once a
+   * pass that began after this call has finished.
+   */
+  trigger(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    if (!this.running) return this.runPass();
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.closing ? undefined : this.runPass();
+    });
+    return this.queued;
+  }
+
+  private runPass(): Promise<void> {
+    const pass = this.pass()
       .catch((error: unknown) => this.logger.warn(`Push pass failed: ${String(error)}`))
       .finally(() => {
-        this.running = false;
-        if (this.again) {
-          this.again = false;
-          this.trigger();
-        }
+        if (this.running === pass) this.running = undefined;
       });
+    this.running = pass;
+    return pass;
   }
 
   private async pass(): Promise<void> {
     const now = this.clock.now();
     for (const stream of await this.streams.findPushWithDue(now)) {
-      const free = this.config.ssfPushConcurrency - (this.inFlight.get(stream.id) ?? 0);
-      if (free <= 0 || this.closing) continue;
-      const leased = await this.deliveries.lease(
+      if (this.closing) return;
+      const leased = await this.deliveries.leaseWithinBound(
         stream.id,
         now,
-        free,
+        this.config.ssfPushConcurrency,
         new Date(now.getTime() + LEASE_MS),
       );
       for (const delivery of leased) this.start(stream, delivery);
@@ -118,23 +125,23 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
   }
 
   private start(stream: Stream, delivery: LeasedDelivery): void {
-    this.inFlight.set(stream.id, (this.inFlight.get(stream.id) ?? 0) + 1);
     const sending = this.send(stream, delivery)
       .catch((error: unknown) =>
         this.logger.warn(`Push to ${stream.clientId} failed unexpectedly: ${String(error)}`),
       )
       .finally(() => {
-        this.inFlight.set(stream.id, (this.inFlight.get(stream.id) ?? 1) - 1);
         this.sending.delete(sending);
-        this.trigger();
+        // A slot of this receiver is free again (here or, for the bound, on any instance).
+        void this.trigger();
       });
     this.sending.add(sending);
   }
 
   private wakeAfter(ms: number): void {
+    if (this.closing) return; // the retry is in PostgreSQL; whoever runs next picks it up
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      this.trigger();
+      void this.trigger();
     }, ms);
     timer.unref();
     this.retryTimers.add(timer);
