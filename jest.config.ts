@@ -1,25 +1,11 @@
 import type { Config } from 'jest';
-import nestCli from './nest-cli.json';
-
-const swaggerPlugin = nestCli.compilerOptions.plugins.find(
-  (plugin) => plugin.name === '@nestjs/swagger',
-)!.options;
-
-/** The files the @nestjs/swagger plugin reads (nest-cli.json): DTOs and controllers. */
-const swaggerPluginFiles = `(${[
-  ...swaggerPlugin.dtoFileNameSuffix,
-  ...swaggerPlugin.controllerFileNameSuffix,
-]
-  .map((suffix) => suffix.replace(/\./g, '\\.'))
-  .join('|')})$`;
 
 /**
- * The files the @nestjs/swagger plugin reads go through it, as `nest build` puts them, so the
- * tests serve the OpenAPI document the built service serves.
+ * ts-jest, with the @nestjs/swagger plugin on DTOs and controllers as `nest build` applies it,
+ * so the tests serve the OpenAPI document the built service serves.
  */
 const transform: Config['transform'] = {
-  [swaggerPluginFiles]: '<rootDir>/scripts/ts-jest-swagger-plugin.cjs',
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  '^.+\\.ts$': '<rootDir>/scripts/ts-jest-swagger-plugin.cjs',
 };
 
 /**

@@ -1,4 +1,4 @@
-import { type JsonWebKey } from 'node:crypto';
+import { type webcrypto } from 'node:crypto';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Header } from '@nestjs/common';
 import { DiscoveryResponse } from './dto/discovery.response';
@@ -9,7 +9,7 @@ import { Public } from '../common/decorators/public.decorator';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { SIGNING_ALGORITHM, SigningKeyService } from '../auth/services/signing-key.service';
 
-interface PublicJwk extends JsonWebKey {
+interface PublicJwk extends webcrypto.JsonWebKey {
   kid: string;
   alg: string;
   use: 'sig';

@@ -1,4 +1,5 @@
 import { CAEP_EVENT_PREFIX } from './event-types';
+import { PUSH_METHOD } from './stream';
 
 /*
  * The outbox's INSERT fragments. The statements that end sessions (SessionRepository) splice
@@ -78,7 +79,7 @@ const RECEIVER_TAKES_EVENT = `CASE stream.kind
  * CTEs (to append to a WITH chain, leading comma included) that record one `session-revoked`
  * event per row of `source`, optionally one `credential-change` event for the user, and one
  * delivery per event and receiver that takes it (`security_deliveries_out`, returning
- * `event_id`: empty when no receiver takes the events, so nothing needs waking). Receivers are few (one per service client),
+ * `stream_id`: empty when no receiver takes the events, so nothing needs waking). Receivers are few (one per service client),
  * so fanning out here keeps delivery a plain per-receiver queue with no cursor to race on.
  */
 export function sessionRevokedOutboxSql(
@@ -104,6 +105,22 @@ export function sessionRevokedOutboxSql(
        SELECT stream.id, event.id, event.occurred_at, event.occurred_at
        FROM security_events_out event
        JOIN ssf_streams stream ON stream.status <> 'disabled' AND ${RECEIVER_TAKES_EVENT}
-       RETURNING event_id
+       RETURNING stream_id
      )`;
 }
+
+/** Which deliveries an ending's commit must wake: none queued, poll streams only, or push too. */
+export type DeliveriesToWake = 'none' | 'poll' | 'all';
+
+/**
+ * A SQL expression (for the final SELECT of a statement that appended
+ * `sessionRevokedOutboxSql`) telling which deliveries to wake. Poll-only receivers (the
+ * consumer package's default) wake long polls but not the push worker.
+ */
+export const DELIVERIES_TO_WAKE_SQL = `CASE
+    WHEN NOT EXISTS (SELECT 1 FROM security_deliveries_out) THEN 'none'
+    WHEN EXISTS (SELECT 1 FROM security_deliveries_out queued
+      JOIN ssf_streams receiver ON receiver.id = queued.stream_id
+      WHERE receiver.kind = 'backchannel' OR receiver.delivery_method = '${PUSH_METHOD}') THEN 'all'
+    ELSE 'poll'
+  END`;

@@ -10,12 +10,16 @@ import { REDIS } from '../redis/redis.module';
 const CHANNEL = 'security-events';
 const LOCAL = 'announced';
 
+/** Whose deliveries an announcement wakes: every waiter, or long polls only (no push queued). */
+export type Awakened = 'all' | 'poll';
+
 /**
  * Wakes the deliveries (long polls, push) as soon as events commit, on every instance: the
  * announcement goes through Redis pub/sub when Redis is configured (several instances) and
- * in process otherwise (one instance). It carries nothing: PostgreSQL stays the source of
- * truth, and waiters also look again periodically, so a lost announcement only costs latency.
- * An instance ignores its own announcements coming back through Redis: it woke already.
+ * in process otherwise (one instance). It carries only whom it wakes: PostgreSQL stays the
+ * source of truth, and waiters also look again periodically, so a lost announcement only
+ * costs latency. An instance ignores its own announcements coming back through Redis (the
+ * message names the instance): it woke already.
  */
 @Injectable()
 export class SecurityEventBus implements OnApplicationShutdown {
@@ -41,13 +45,15 @@ export class SecurityEventBus implements OnApplicationShutdown {
       });
     });
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.channel && message !== this.instance) this.local.emit(LOCAL);
+      const [instance, awakened] = message.split(' ');
+      if (channel !== this.channel || instance === this.instance) return;
+      this.local.emit(LOCAL, awakened === 'poll' ? 'poll' : 'all');
     });
   }
 
   /** After a commit that recorded events: wakes this instance at once, the others through Redis. */
-  announce(): void {
-    const others = this.announceHere();
+  announce(awakened: Awakened = 'all'): void {
+    const others = this.announceHere(awakened);
     if (others) this.redis?.publish(others.channel, others.message).catch(() => undefined);
   }
 
@@ -55,13 +61,15 @@ export class SecurityEventBus implements OnApplicationShutdown {
    * Wakes this instance and returns the message that wakes the others (none without Redis),
    * for a caller that sends it along with its own Redis writes.
    */
-  announceHere(): ChannelMessage | undefined {
-    this.local.emit(LOCAL);
-    return this.redis ? { channel: this.channel, message: this.instance } : undefined;
+  announceHere(awakened: Awakened = 'all'): ChannelMessage | undefined {
+    this.local.emit(LOCAL, awakened);
+    return this.redis
+      ? { channel: this.channel, message: `${this.instance} ${awakened}` }
+      : undefined;
   }
 
   /** Calls `listener` on every announcement until the returned function is called. */
-  subscribe(listener: () => void): () => void {
+  subscribe(listener: (awakened: Awakened) => void): () => void {
     this.local.on(LOCAL, listener);
     return () => this.local.off(LOCAL, listener);
   }

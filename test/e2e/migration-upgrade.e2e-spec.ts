@@ -1,5 +1,5 @@
 import {
-  type JsonWebKey,
+  type webcrypto,
   createHash,
   generateKeyPairSync,
   randomBytes,
@@ -16,7 +16,7 @@ import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { createTestDatabase, type TestDatabase } from '../utils/test-database';
 
 /** RFC 7638 thumbprint of an EC public key, as the service derives its `kid`. */
-const thumbprintOf = (jwk: JsonWebKey) =>
+const thumbprintOf = (jwk: webcrypto.JsonWebKey) =>
   createHash('sha256')
     .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
     .digest('base64url');

@@ -1,10 +1,4 @@
-import {
-  createHmac,
-  createPublicKey,
-  generateKeyPairSync,
-  type JsonWebKey,
-  randomBytes,
-} from 'node:crypto';
+import { createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import request from 'supertest';
@@ -389,7 +383,7 @@ describe('OAuth endpoints for other microservices', () => {
         keys: JWK[];
       };
       // The public key PEM, as anyone can rebuild it from the JWKS.
-      const publicKeyPem = createPublicKey({ key: keys[0] as JsonWebKey, format: 'jwk' })
+      const publicKeyPem = createPublicKey({ key: keys[0], format: 'jwk' })
         .export({ format: 'pem', type: 'spki' })
         .toString();
       const hsInput = [

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { PREPARED } from '../../database/pg-driver';
 import {
+  DELIVERIES_TO_WAKE_SQL,
+  type DeliveriesToWake,
   describeEnding,
   sessionRevokedOutboxSql,
 } from '../../security-events/security-event-outbox.sql';
@@ -43,8 +45,8 @@ export interface EndSessionsCommand {
 /** What an ending statement did (committed, or will with the caller's transaction). */
 export interface Ending {
   sessionIds: string[];
-  /** It queued security events for at least one receiver: deliveries should be woken. */
-  eventsQueued: boolean;
+  /** The security-event deliveries it queued, which its commit must wake. */
+  deliveriesToWake: DeliveriesToWake;
   /** With `requireLiveSession`: `sessionId` is one of the user's sessions (else nothing was written). */
   sessionKnown: boolean;
 }
@@ -189,7 +191,7 @@ export class SessionRepository {
     // this statement cannot see. Joined on the primary key row by row, so the cost is linear
     // in the sessions ended (a join of two CTEs was a nested loop: quadratic).
     // One row whatever the number of sessions (an aggregate without GROUP BY).
-    const [row]: { ids: string[]; raced: string[]; queued: boolean; known: boolean }[] =
+    const [row]: { ids: string[]; raced: string[]; wake: DeliveriesToWake; known: boolean }[] =
       await manager.query(
         `${PREPARED}WITH ended AS (
          UPDATE sessions SET ended_at = ${endedAt}, end_reason = ${bind(reason)}, reauthenticated_at = NULL
@@ -203,13 +205,13 @@ export class SessionRepository {
        )${auditInsert}${outbox}
        SELECT coalesce(array_agg(id), '{}')::text[] AS ids,
          coalesce(array_agg(id) FILTER (WHERE raced), '{}')::text[] AS raced,
-         EXISTS (SELECT 1 FROM security_deliveries_out) AS queued,
+         ${DELIVERIES_TO_WAKE_SQL} AS wake,
          ${knownSession} AS known
        FROM ended`,
         params,
       );
     if (row.raced.length > 0) await this.revokeTokensOf(manager, row.raced, at);
-    return { sessionIds: row.ids, eventsQueued: row.queued, sessionKnown: row.known };
+    return { sessionIds: row.ids, deliveriesToWake: row.wake, sessionKnown: row.known };
   }
 
   /**
@@ -236,7 +238,7 @@ export class SessionRepository {
   async endExpiredBatch(now: Date, idleBefore: Date, batchSize: number): Promise<Ending> {
     const expired = describeEnding('expired', null);
     const idle = describeEnding('idle', null);
-    const [row]: { ids: string[]; queued: boolean }[] = await this.dataSource.query(
+    const [row]: { ids: string[]; wake: DeliveriesToWake }[] = await this.dataSource.query(
       `WITH due AS (
          SELECT id FROM sessions
          WHERE ended_at IS NULL AND (expires_at <= $1 OR last_active_at <= $2)
@@ -263,11 +265,11 @@ export class SessionRepository {
          requestId: 'NULL::text',
        })}
        SELECT coalesce(array_agg(id), '{}')::text[] AS ids,
-         EXISTS (SELECT 1 FROM security_deliveries_out) AS queued
+         ${DELIVERIES_TO_WAKE_SQL} AS wake
        FROM ended`,
       [now, idleBefore, batchSize, expired.reason, idle.reason],
     );
-    return { sessionIds: row.ids, eventsQueued: row.queued, sessionKnown: true };
+    return { sessionIds: row.ids, deliveriesToWake: row.wake, sessionKnown: true };
   }
 
   /** A user's sessions that are live and not past their deadlines, newest first. */

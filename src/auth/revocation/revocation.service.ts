@@ -136,10 +136,11 @@ export class RevocationService implements OnApplicationBootstrap, OnApplicationS
    * them (the store is what they read for a session they had not confirmed live), and the
    * wake-up of the security-event deliveries when the ending queued any.
    */
-  async sessionsEnded(ending: Pick<Ending, 'sessionIds' | 'eventsQueued'>): Promise<void> {
-    const { sessionIds } = ending;
+  async sessionsEnded(ending: Pick<Ending, 'sessionIds' | 'deliveriesToWake'>): Promise<void> {
+    const { sessionIds, deliveriesToWake } = ending;
     // Every ending passes here after its commit: its security events are now deliverable.
-    const wakeDeliveries = ending.eventsQueued ? this.securityEvents.announceHere() : undefined;
+    const wakeDeliveries =
+      deliveriesToWake === 'none' ? undefined : this.securityEvents.announceHere(deliveriesToWake);
     if (sessionIds.length === 0) {
       // A password change with no other session still queued its credential-change event.
       if (wakeDeliveries) {

@@ -3,7 +3,7 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
-  type JsonWebKey,
+  type webcrypto,
   type KeyObject,
 } from 'node:crypto';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
@@ -17,7 +17,7 @@ export interface VerificationKey {
   readonly kid: string;
   /** Parsed once: building a key from PEM on every verification costs more than the signature check. */
   readonly publicKey: KeyObject;
-  readonly jwk: JsonWebKey;
+  readonly jwk: webcrypto.JsonWebKey;
 }
 
 interface ActiveKey extends VerificationKey {
@@ -25,7 +25,7 @@ interface ActiveKey extends VerificationKey {
 }
 
 /** RFC 7638 thumbprint: a `kid` that is derived from the key itself, so every instance agrees on it. */
-function thumbprint(jwk: JsonWebKey): string {
+function thumbprint(jwk: webcrypto.JsonWebKey): string {
   const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
   return createHash('sha256').update(canonical).digest('base64url');
 }

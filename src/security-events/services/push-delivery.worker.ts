@@ -68,7 +68,10 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
       ),
       this.clock.now(),
     );
-    this.unsubscribe = this.bus.subscribe(() => void this.trigger());
+    // Endings that queued deliveries for poll receivers only have nothing to push.
+    this.unsubscribe = this.bus.subscribe((awakened) => {
+      if (awakened === 'all') void this.trigger();
+    });
     void this.trigger();
   }
 
