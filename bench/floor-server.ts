@@ -5,7 +5,9 @@
  *
  * Logout: verify the ES256 token, then ONE statement that ends the session, revokes its
  * refresh tokens and inserts the audit row (as `SessionRepository.endSessions` does).
- * Read: verify the token, then one `SELECT` of the user.
+ * Read: verify the token, then one `SELECT` of the session joined to its user, refusing an
+ * ended or expired session. Both are named prepared statements (parsed once per connection),
+ * as in the shared yardstick's floor (/work/shared/bench/floor.mjs), so both benches agree.
  *
  * Environment: DATABASE_URL, PORT, and optionally JWT_ISSUER / JWT_AUDIENCE. The public
  * key is derived from the service's own signing key, read from `signing_keys`.
@@ -33,7 +35,9 @@ const LOGOUT_SQL = `WITH ended AS (
   )
   SELECT id FROM ended`;
 
-const READ_SQL = 'SELECT id, email, roles FROM users WHERE id = $1';
+const READ_SQL = `SELECT u.id, u.email, u.roles
+  FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.id = $2 AND s.user_id = $1 AND s.ended_at IS NULL AND s.expires_at > now()`;
 
 interface Bearer {
   userId: string;
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
     if (scope !== 'local') throw new HttpError(400, 'the floor only does scope "local"');
     const at = new Date();
     const userAgent = request.headers['user-agent'];
-    await pool.query(LOGOUT_SQL, [
+    await pool.query({ name: 'floor_logout', text: LOGOUT_SQL }, [
       bearer.userId,
       bearer.sessionId,
       at,
@@ -133,9 +137,10 @@ async function main(): Promise<void> {
 
   async function me(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const bearer = authenticate(request, publicKey);
-    const result = await pool.query<{ id: string; email: string; roles: string[] }>(READ_SQL, [
-      bearer.userId,
-    ]);
+    const result = await pool.query<{ id: string; email: string; roles: string[] }>(
+      { name: 'floor_read', text: READ_SQL },
+      [bearer.userId, bearer.sessionId],
+    );
     const user = result.rows[0];
     if (!user) throw new HttpError(401, 'no such user');
     send(response, 200, { ...user, sessionId: bearer.sessionId });

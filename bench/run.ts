@@ -65,6 +65,8 @@ import { percentile, printTable } from './stats';
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const LOGOUT_BODY = JSON.stringify({ scope: 'local' });
+/** Live sessions the read phase rotates over (the yardstick's `--read-sessions` default). */
+const READ_SESSIONS = 2_000;
 const TARGETS = { logout: 0.8, read: 1.0 } as const;
 /** Issue 10: what SSF delivery may cost the logout path. */
 const SSF_COST_GOAL = 0.05;
@@ -303,13 +305,19 @@ async function measureLogout(
   };
 }
 
-async function measureRead(meter: CpuMeter, target: Target, token: string): Promise<LoadStats> {
+/** Reads rotate over `tokens` (live sessions of many users), as the shared yardstick's do. */
+async function measureRead(
+  meter: CpuMeter,
+  target: Target,
+  tokens: readonly string[],
+): Promise<LoadStats> {
+  let next = 0;
   const base = {
     baseUrl: target.baseUrl,
     method: 'GET' as const,
     path: '/auth/me',
     connections: settings.connections,
-    nextToken: () => token,
+    nextToken: () => tokens[next++ % tokens.length],
   };
   if (settings.warmupSeconds > 0) {
     log(`${target.name} read: warm-up ${settings.warmupSeconds}s`);
@@ -815,7 +823,8 @@ async function main(): Promise<void> {
     comparisons.push(compare('logout', logoutRuns.service.stats, logoutRuns.floor.stats));
   }
   if (settings.phases.includes('read')) {
-    const runs = await inRounds((target) => measureRead(meter, target, login.accessToken));
+    const readTokens = (await seedTokenBatch(db, key, userIds, READ_SESSIONS, 'read')).tokens;
+    const runs = await inRounds((target) => measureRead(meter, target, readTokens));
     for (const [name, list] of Object.entries(runs)) {
       reads[name] = medianRun(list, (run) => run.successesPerSecond);
       reads[name].rounds = list.map((run) => run.successesPerSecond);
