@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { format, resolveConfig } from 'prettier';
 import { AppModule } from '../src/app.module';
+import { createHttpAdapter } from '../src/app.setup';
 import { buildOpenApiDocument } from '../src/openapi/openapi.setup';
 
 /** Where the committed document lives; the e2e suite fails when the served one differs. */
@@ -14,11 +15,15 @@ export const OPENAPI_FILE = join(__dirname, '..', 'docs', 'openapi.json');
  * without instantiating a provider, so no database, Redis or signing key is needed.
  */
 async function main(): Promise<void> {
-  const app = await NestFactory.create(AppModule.forRoot({ LOG_LEVEL: 'silent' }), {
-    preview: true,
-    logger: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create(
+    AppModule.forRoot({ LOG_LEVEL: 'silent' }),
+    createHttpAdapter(),
+    {
+      preview: true,
+      logger: false,
+      abortOnError: false,
+    },
+  );
   const document = buildOpenApiDocument(app);
   await app.close();
   const options = await resolveConfig(OPENAPI_FILE);

@@ -5,7 +5,7 @@
  * these names stay.
  */
 export { AppModule } from './app.module';
-export { configureApp } from './app.setup';
+export { configureApp, createHttpAdapter } from './app.setup';
 export { Clock } from './common/clock/clock';
 export { PASSWORD_HASH_OPTIONS } from './auth/services/password-hasher';
 export { SessionExpiryJob } from './auth/services/session-expiry.job';

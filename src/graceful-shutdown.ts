@@ -25,7 +25,7 @@ export class GracefulShutdown {
 
   listen(): void {
     const server = this.app.getHttpServer() as Server;
-    // Before Express sees the request, so the header is in place whatever answers it.
+    // Before Fastify sees the request, so the header is in place whatever answers it.
     server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
       if (this.stopping) {
         response.setHeader('Connection', 'close');

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { type ServeStaticOptions } from '@nestjs/platform-express/interfaces/serve-static-options.interface';
+import fastifyStatic from '@fastify/static';
+import { type FastifyInstance } from 'fastify';
 
 /** Where `npm run build` puts the console (vite, after nest): the same place from src/ and dist/. */
 export const ADMIN_CONSOLE_ROOT = resolve(__dirname, '..', '..', 'dist', 'admin-console');
@@ -20,27 +21,34 @@ export const ADMIN_CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-interface HeaderTarget {
-  setHeader(name: string, value: string): unknown;
-}
-
 /**
  * The console at /admin/ (`/admin` redirects there): index.html and hashed assets; its views
- * are hash routes, so no catch-all shadows the API's /admin/* routes or turns their 404s into
- * a page. A path that is no file falls through to the API.
+ * are hash routes, so no catch-all shadows the API's /admin/* routes (Fastify's router prefers
+ * them over the static wildcard) or turns their 404s into a page. A path that is no file is
+ * the API's 404. Its own plugin scope, so its headers replace helmet's on its files only.
  */
-export const ADMIN_CONSOLE_ASSETS: ServeStaticOptions = {
-  prefix: '/admin',
-  index: 'index.html',
-  redirect: true,
-  fallthrough: true,
-  setHeaders: (response: HeaderTarget, path: string) => {
-    response.setHeader('Content-Security-Policy', ADMIN_CONSOLE_CSP);
-    response.setHeader('Referrer-Policy', 'no-referrer');
+export async function adminConsole(scope: FastifyInstance): Promise<void> {
+  scope.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode >= 400) return;
+    reply.header('content-security-policy', ADMIN_CONSOLE_CSP);
+    reply.header('referrer-policy', 'no-referrer');
     // Asset names carry their content hash; the page itself must always be revalidated.
-    response.setHeader(
-      'Cache-Control',
-      /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    reply.header(
+      'cache-control',
+      /^\/admin\/assets\//.test(request.url) ? 'public, max-age=31536000, immutable' : 'no-cache',
     );
-  },
-};
+  });
+  await scope.register(fastifyStatic, {
+    root: ADMIN_CONSOLE_ROOT,
+    prefix: '/admin/',
+    index: 'index.html',
+    redirect: false,
+  });
+  // The router ignores a trailing slash, so `/admin/` arrives here too: it is the page,
+  // `/admin` redirects to it (relative asset URLs need the slash).
+  scope.get('/admin', (request, reply) => {
+    const [path, query] = request.url.split(/\?(.*)/s, 2);
+    if (path.endsWith('/')) return reply.sendFile('index.html');
+    return reply.redirect(`/admin/${query ? `?${query}` : ''}`, 301);
+  });
+}

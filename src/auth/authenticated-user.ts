@@ -11,8 +11,8 @@ export interface AuthenticatedUser {
 
 export type SessionBearer = AuthenticatedUser & { sessionId: string };
 
-declare module 'express-serve-static-core' {
-  interface Request {
+declare module 'fastify' {
+  interface FastifyRequest {
     /** Set by `JwtAuthGuard` once the access token is accepted: the request's only principal. */
     user?: AuthenticatedUser;
   }

@@ -1,7 +1,8 @@
-import { type IncomingMessage } from 'node:http';
 import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { destination, type DestinationStream } from 'pino';
 import { AppConfig } from '../config/app-config';
+import { RequestLog } from './request-log';
 
 /** Where log lines go: stdout, or a stream a test reads back. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
@@ -21,53 +22,43 @@ export const REDACTED_PATHS = [
   '*.client_secret',
 ];
 
+let stdout: DestinationStream | undefined;
+
+/**
+ * Standard output through pino's own buffered writer (sonic-boom): lines written while a write
+ * is under way go out together, instead of one `write` per line through the stdout stream.
+ * pino flushes it synchronously when the process exits.
+ */
+function standardOutput(): DestinationStream {
+  stdout ??= destination({ dest: 1, sync: false });
+  return stdout;
+}
+
 @Global()
 @Module({
-  providers: [{ provide: LOG_DESTINATION, useValue: process.stdout }],
+  providers: [{ provide: LOG_DESTINATION, useFactory: standardOutput }],
   exports: [LOG_DESTINATION],
 })
 class LogDestinationModule {}
 
 /** Structured JSON logs (pino): one line per request and per message, each with its request id. */
 @Module({
+  providers: [RequestLog],
+  exports: [RequestLog],
   imports: [
     LogDestinationModule,
     LoggerModule.forRootAsync({
       inject: [AppConfig, LOG_DESTINATION],
-      useFactory: (config: AppConfig, destination: NodeJS.WritableStream) => ({
+      useFactory: (config: AppConfig, logDestination: DestinationStream) => ({
+        // Only the root logger of pino-http is used (application messages): the request line is
+        // `RequestLog`'s, from Fastify hooks, so no per-request middleware is mounted.
+        forRoutes: [],
         pinoHttp: [
           {
             level: config.logLevel,
-            genReqId: (request: IncomingMessage) =>
-              (request as IncomingMessage & { requestId?: string }).requestId ?? '',
-            customProps: (request: IncomingMessage) => ({
-              requestId: (request as IncomingMessage & { requestId?: string }).requestId,
-            }),
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            // Only what an operator needs: no headers, bodies or query values that could hold secrets.
-            serializers: {
-              req: (request: {
-                method?: string;
-                url?: string;
-                remoteAddress?: string;
-                headers?: Record<string, unknown>;
-                raw?: { ip?: string };
-              }) => ({
-                method: request.method,
-                path: request.url?.split('?')[0],
-                // The client as Express resolves it (X-Forwarded-For under TRUST_PROXY), as audited.
-                ip: request.raw?.ip ?? request.remoteAddress,
-                remoteAddress: request.remoteAddress,
-                userAgent: request.headers?.['user-agent'],
-              }),
-              res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
-            },
-            // Probes and scrapes would drown the request log.
-            autoLogging: {
-              ignore: (request: IncomingMessage) => /^\/(health|metrics)/.test(request.url ?? ''),
-            },
           },
-          destination,
+          logDestination,
         ],
       }),
     }),

@@ -1,6 +1,6 @@
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Res } from '@nestjs/common';
-import { type Response } from 'express';
+import { type FastifyReply } from 'fastify';
 import { Public } from '../common/decorators/public.decorator';
 import { Metrics } from './metrics';
 
@@ -15,12 +15,12 @@ export class MetricsController {
   @ApiOperation({ summary: 'Prometheus metrics' })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
-  async scrape(@Res() response: Response): Promise<void> {
-    // prom-client's exact media type (`text/plain; version=0.0.4; charset=utf-8`): Express'
-    // `send` rewrites a string body's Content-Type (parameters reordered), not a Buffer's.
-    const body = Buffer.from(await this.metrics.registry.metrics(), 'utf8');
-    response.setHeader('Content-Type', this.metrics.registry.contentType);
-    response.setHeader('Cache-Control', 'no-store');
-    response.send(body);
+  async scrape(@Res() response: FastifyReply): Promise<void> {
+    // prom-client's exact media type (`text/plain; version=0.0.4; charset=utf-8`).
+    const body = await this.metrics.registry.metrics();
+    response
+      .header('content-type', this.metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(body);
   }
 }

@@ -7,7 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { SERVICE_CLIENT } from '../openapi/openapi.setup';
 import { IntrospectionResponse } from './dto/introspection.response';
@@ -54,7 +54,10 @@ export class OAuthController {
   @NoStore()
   @AuditRefusals('client_token')
   @RateLimited('oauth')
-  token(@Body() body: ClientCredentialsRequestDto, @Req() request: Request): Promise<ClientToken> {
+  token(
+    @Body() body: ClientCredentialsRequestDto,
+    @Req() request: FastifyRequest,
+  ): Promise<ClientToken> {
     return this.clientTokens.issue(request.serviceClient!.id, body.grant_type, body.audience);
   }
 
@@ -92,7 +95,7 @@ export class OAuthController {
   @RateLimited('oauth')
   async revoke(
     @Body() body: TokenRequestDto,
-    @Req() request: Request,
+    @Req() request: FastifyRequest,
     @Client() client: ClientContext,
   ): Promise<void> {
     const hint = parseTokenTypeHint(body.token_type_hint);

@@ -1,12 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { UserThrottlerGuard } from '../auth/throttling/user-throttler.guard';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 
-declare module 'express-serve-static-core' {
-  interface Request {
+declare module 'fastify' {
+  interface FastifyRequest {
     /** The service client authenticated by HTTP Basic on the OAuth endpoints. */
     serviceClient?: { id: string };
   }
@@ -67,7 +67,7 @@ export class ServiceClientGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     const readings = basicCredentials(request.headers.authorization);
     // Every reading costs one constant-time comparison, known id or not, so timing reveals
     // neither which ids exist nor how much of a secret was right.

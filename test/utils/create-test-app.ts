@@ -1,17 +1,25 @@
 import { ConsoleLogger, Logger as NestLogger } from '@nestjs/common';
-import { type NestExpressApplication } from '@nestjs/platform-express';
+import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock/clock';
 import { PASSWORD_HASH_OPTIONS } from '../../src/auth/services/password-hasher';
 import { SettableClock } from './settable-clock';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
+/** A route the HTTP server serves, as Fastify registered it (`HEAD` twins of `GET`s left out). */
+export interface ServedRoute {
+  method: string;
+  path: string;
+}
+
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
+  /** Every route the server serves: controllers, Swagger, the console's static files. */
+  routes: readonly ServedRoute[];
   clock: SettableClock;
   dataSource: DataSource;
   database: TestDatabase;
@@ -58,7 +66,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     builder = builder.overrideProvider(override.provide).useValue(override.useValue);
   }
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({
+  const adapter = createHttpAdapter();
+  const routes: ServedRoute[] = [];
+  adapter.getInstance().addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, path: route.url });
+    }
+  });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(adapter, {
     bodyParser: false,
     logger: ['error'],
   });
@@ -71,6 +86,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   configureApp(app);
   try {
     await app.init();
+    // Fastify loads its plugins (helmet, static files, Swagger) when it is ready: before
+    // supertest's first request, which does not go through `listen`.
+    await app.getHttpAdapter().getInstance().ready();
   } catch (error) {
     // A refused start must not leave its connections behind.
     await app.close().catch(() => undefined);
@@ -80,6 +98,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const ownsDatabase = options.database === undefined;
   return {
     app,
+    routes,
     clock,
     dataSource: app.get(DataSource),
     database,

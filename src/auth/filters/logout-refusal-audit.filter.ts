@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable } from '@nestjs/common';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { AllExceptionsFilter } from '../../common/errors/all-exceptions.filter';
 import { isDependencyUnavailable } from '../../common/errors/dependency-failure';
 import { clientContextOf } from '../../common/http/client-context';
@@ -8,7 +8,7 @@ import { LOGOUT_SCOPES, type LogoutScope } from '../logout-scope';
 import { AuditService } from '../services/audit.service';
 import { refusalCode } from '../services/refusal-audit.service';
 
-function requestedScope(request: Request): LogoutScope | null {
+function requestedScope(request: FastifyRequest): LogoutScope | null {
   const scope = (request.body as { scope?: unknown } | undefined)?.scope;
   return LOGOUT_SCOPES.find((known) => known === scope) ?? null;
 }
@@ -30,11 +30,11 @@ export class LogoutRefusalAuditFilter implements ExceptionFilter {
   ) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
-    await this.record(host.switchToHttp().getRequest<Request>(), exception);
+    await this.record(host.switchToHttp().getRequest<FastifyRequest>(), exception);
     this.responder.catch(exception, host);
   }
 
-  private async record(request: Request, error: unknown): Promise<void> {
+  private async record(request: FastifyRequest, error: unknown): Promise<void> {
     const user = request.user;
     this.metrics.logouts.inc({ scope: requestedScope(request) ?? 'unknown', outcome: 'failure' });
     // The database is what failed: another write would only add a timeout to the 503.

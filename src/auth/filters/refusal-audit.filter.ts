@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject } from '@nestjs/common';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { AllExceptionsFilter } from '../../common/errors/all-exceptions.filter';
 import { type AuditAction } from '../entities/audit-event.entity';
 import { RefusalAuditService } from '../services/refusal-audit.service';
@@ -17,7 +17,11 @@ export abstract class RefusalAuditFilter implements ExceptionFilter {
   constructor(@Inject(RefusalAuditService) private readonly refusals: RefusalAuditService) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
-    await this.refusals.record(this.action, host.switchToHttp().getRequest<Request>(), exception);
+    await this.refusals.record(
+      this.action,
+      host.switchToHttp().getRequest<FastifyRequest>(),
+      exception,
+    );
     this.responder.catch(exception, host);
   }
 }

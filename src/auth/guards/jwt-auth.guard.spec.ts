@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { Public } from '../../common/decorators/public.decorator';
 import { DomainError } from '../../common/errors/domain.error';
 import { type AuthenticatedUser } from '../authenticated-user';
@@ -51,7 +51,7 @@ function contextFor(
   handler: (...args: never[]) => unknown,
   headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },
 ) {
-  const request = { headers, user: undefined } as unknown as Request;
+  const request = { headers, user: undefined } as unknown as FastifyRequest;
   const context = new ExecutionContextHost([request, {}, jest.fn()], RoutesUnderTest, handler);
   context.setType('http');
   return { context, request };

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { ALLOW_ENDED_SESSION } from '../decorators/allow-ended-session.decorator';
 import { IS_PUBLIC } from '../../common/decorators/public.decorator';
 import { DomainError } from '../../common/errors/domain.error';
@@ -27,7 +27,7 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     try {
       const { user } = await this.authentication.authenticate(bearerToken(request), {
         allowEndedSession: this.reflector.getAllAndOverride<boolean>(ALLOW_ENDED_SESSION, targets),
@@ -41,7 +41,7 @@ export class JwtAuthGuard implements CanActivate {
   }
 }
 
-function bearerToken(request: Request): string {
+function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header === undefined) {
     throw new DomainError('missing_token', 'Authorization: Bearer <access token> is required');

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { Roles } from '../decorators/roles.decorator';
 import { DomainError } from '../../common/errors/domain.error';
 import { type AuthenticatedUser } from '../authenticated-user';
@@ -36,7 +36,7 @@ class AdminController {
 function contextFor(
   controller: new () => object,
   handler: string,
-  request: Partial<Request>,
+  request: Partial<FastifyRequest>,
 ): ExecutionContextHost {
   const context = new ExecutionContextHost(
     [request, {}, undefined],

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { REQUIRED_ROLES } from '../decorators/roles.decorator';
 import { DomainError } from '../../common/errors/domain.error';
 
@@ -19,7 +19,7 @@ export class RolesGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!required?.length) return true;
-    const user = context.switchToHttp().getRequest<Request>().user;
+    const user = context.switchToHttp().getRequest<FastifyRequest>().user;
     if (!user) throw new DomainError('missing_token', 'This requires an authenticated user');
     if (required.some((role) => user.roles.includes(role))) return true;
     throw new DomainError('forbidden', `This requires the role: ${required.join(' or ')}`);

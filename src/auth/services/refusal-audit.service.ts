@@ -1,5 +1,5 @@
 import { HttpException, Injectable } from '@nestjs/common';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { DomainError } from '../../common/errors/domain.error';
 import { clientContextOf } from '../../common/http/client-context';
 import { type AuditAction } from '../entities/audit-event.entity';
@@ -28,7 +28,7 @@ function statusOf(error: unknown): number {
 export class RefusalAuditService {
   constructor(private readonly audit: AuditService) {}
 
-  async record(action: AuditAction, request: Request, error: unknown): Promise<void> {
+  async record(action: AuditAction, request: FastifyRequest, error: unknown): Promise<void> {
     const status = statusOf(error);
     if (status < 400 || status >= 500) return;
     const bearer = request.user;

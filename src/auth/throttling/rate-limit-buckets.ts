@@ -1,5 +1,5 @@
 import { normalizeIp, type ThrottlerOptions } from '@nestjs/throttler';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { type AppConfig } from '../../config/app-config';
 
 /**
@@ -26,7 +26,7 @@ const PASSWORD_CHECKS_PER_USER = { limit: 10, ttl: 15 * MINUTE };
  * The client as rate limits count it: its IP address, an IPv6 client by its /64 (one host
  * usually owns a whole /64 and could otherwise rotate through it to escape every limit).
  */
-export function clientOf(request: Request): string {
+export function clientOf(request: FastifyRequest): string {
   return `ip:${request.ip ? normalizeIp(request.ip) : 'unknown'}`;
 }
 
@@ -42,7 +42,7 @@ export function rateLimitBuckets(config: AppConfig): ThrottlerOptions[] {
       name: 'register',
       limit: config.registrationRateLimit,
       ttl: config.loginRateWindowMs,
-      getTracker: (request) => Promise.resolve(clientOf(request as Request)),
+      getTracker: (request) => Promise.resolve(clientOf(request as FastifyRequest)),
     },
   ];
 }

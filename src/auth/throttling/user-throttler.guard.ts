@@ -1,6 +1,6 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
-import { type Request, type Response } from 'express';
+import { type FastifyRequest, type FastifyReply } from 'fastify';
 import { Metrics } from '../../metrics/metrics';
 import { DomainError } from '../../common/errors/domain.error';
 import { clientOf } from './rate-limit-buckets';
@@ -16,7 +16,7 @@ import { RATE_LIMITED_ROUTE } from './rate-limited-route';
 export class UserThrottlerGuard extends ThrottlerGuard {
   @Inject(Metrics) private readonly metrics!: Metrics;
 
-  protected override getTracker(request: Request): Promise<string> {
+  protected override getTracker(request: FastifyRequest): Promise<string> {
     const user = request.user;
     if (user) return Promise.resolve(`user:${user.userId}`);
     if (request.serviceClient) return Promise.resolve(`client:${request.serviceClient.id}`);
@@ -25,8 +25,8 @@ export class UserThrottlerGuard extends ThrottlerGuard {
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = props;
-    const request = context.switchToHttp().getRequest<Request>();
-    const response = context.switchToHttp().getResponse<Response>();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const response = context.switchToHttp().getResponse<FastifyReply>();
     const tracker = await getTracker(request, context);
     const key = generateKey(context, tracker, throttler.name ?? 'default');
     const hits = await this.storageService.increment(
@@ -41,9 +41,9 @@ export class UserThrottlerGuard extends ThrottlerGuard {
     const shown = response.getHeader('X-RateLimit-Remaining');
     // A route in several buckets (login: per IP and per account) shows the tightest one.
     if (shown === undefined || remaining < Number(shown)) {
-      response.setHeader('X-RateLimit-Limit', limit);
-      response.setHeader('X-RateLimit-Remaining', remaining);
-      response.setHeader(
+      response.header('X-RateLimit-Limit', limit);
+      response.header('X-RateLimit-Remaining', remaining);
+      response.header(
         'X-RateLimit-Reset',
         hits.isBlocked ? hits.timeToBlockExpire : hits.timeToExpire,
       );

@@ -7,7 +7,7 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import { type Request, type Response } from 'express';
+import { type FastifyRequest, type FastifyReply } from 'fastify';
 import { isDependencyUnavailable } from './dependency-failure';
 import { DomainError } from './domain.error';
 import { type ErrorCode, OAUTH_ERROR_CODES } from './error-code';
@@ -41,14 +41,14 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   503: 'service_unavailable',
 };
 
-/** Errors raised by Express' body parser carry a status and a `type` instead of being HttpExceptions. */
-function isBodyParserError(error: unknown): error is { status: number; type: string } {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { status?: unknown }).status === 'number' &&
-    typeof (error as { type?: unknown }).type === 'string'
-  );
+/**
+ * Errors Fastify raises while reading a body (too large, a bad Content-Length, a corrupt
+ * compressed stream) carry a 4xx `statusCode` instead of being HttpExceptions.
+ */
+function isBodyReadError(error: unknown): error is { statusCode: number; code?: unknown } {
+  if (typeof error !== 'object' || error === null) return false;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /**
@@ -83,43 +83,46 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
+    const request = http.getRequest<FastifyRequest>();
+    const response = http.getResponse<FastifyReply>();
     const mapped = this.map(exception);
 
-    if (response.headersSent) {
-      response.end();
+    if (response.sent || response.raw.headersSent) {
+      response.raw.end();
       return;
     }
-    for (const [name, value] of Object.entries(mapped.headers)) response.setHeader(name, value);
+    for (const [name, value] of Object.entries(mapped.headers)) response.header(name, value);
     if (mapped.status === 503 && !response.hasHeader('Retry-After')) {
-      response.setHeader('Retry-After', '5');
+      response.header('Retry-After', '5');
     }
     if (mapped.status === 401 && !response.hasHeader('WWW-Authenticate')) {
       // RFC 6750: `invalid_token` only when a presented token was refused; a bare challenge
       // when there was none, or when something else (a wrong password) was refused.
-      response.setHeader(
+      response.header(
         'WWW-Authenticate',
         mapped.code === 'invalid_token' && request.headers.authorization
           ? 'Bearer error="invalid_token"'
           : 'Bearer',
       );
     }
-    response.status(mapped.status).json(this.body(mapped, request));
+    void response
+      .status(mapped.status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(this.body(mapped, request)));
   }
 
   /**
    * The contract's body everywhere. On the OAuth endpoints `error` carries the RFC 6749 code
    * (with `error_description`), because standard OAuth clients read exactly that field.
    */
-  private body(mapped: Mapped, request: Request): ErrorBody | OAuthErrorBody {
+  private body(mapped: Mapped, request: FastifyRequest): ErrorBody | OAuthErrorBody {
     const base = {
       statusCode: mapped.status,
       error: STATUS_CODES[mapped.status] ?? 'Error',
       message: mapped.message,
       code: mapped.code,
     };
-    if (!request.path.startsWith('/oauth/')) return base;
+    if (!request.url.startsWith('/oauth/')) return base;
     const oauthCode = OAUTH_ERROR_CODES.has(mapped.code)
       ? mapped.code
       : mapped.status === 400
@@ -146,9 +149,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         headers: {},
       };
     }
-    if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
-      return this.mapBodyParserError(exception);
-    }
+    if (isBodyReadError(exception)) return this.mapBodyReadError(exception);
     if (isDependencyUnavailable(exception)) {
       this.logger.warn(
         `Dependency unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
@@ -171,44 +172,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
     };
   }
 
-  private mapBodyParserError(error: { status: number; type: string }): Mapped {
-    switch (error.type) {
-      case 'entity.too.large':
-        return {
-          status: 413,
-          code: 'payload_too_large',
-          message: 'Request body exceeds 100 KiB',
-          headers: {},
-        };
-      case 'entity.parse.failed':
-        return {
-          status: 400,
-          code: 'validation_failed',
-          message: 'Request body is not valid JSON',
-          headers: {},
-        };
-      case 'entity.encoding.invalid':
-        return {
-          status: 400,
-          code: 'validation_failed',
-          message: 'Request body is not valid UTF-8',
-          headers: {},
-        };
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return {
-          status: 415,
-          code: 'unsupported_media_type',
-          message: 'Unsupported body encoding',
-          headers: {},
-        };
-      default:
-        return {
-          status: error.status,
-          code: CODE_BY_STATUS[error.status] ?? 'http_error',
-          message: 'Request body could not be read',
-          headers: {},
-        };
+  private mapBodyReadError(error: { statusCode: number; code?: unknown }): Mapped {
+    if (error.statusCode === 413) {
+      return {
+        status: 413,
+        code: 'payload_too_large',
+        message: 'Request body exceeds 100 KiB',
+        headers: {},
+      };
     }
+    return {
+      status: error.statusCode,
+      code: CODE_BY_STATUS[error.statusCode] ?? 'http_error',
+      message:
+        error.statusCode === 415 ? 'Unsupported body encoding' : 'Request body could not be read',
+      headers: {},
+    };
   }
 }

@@ -18,7 +18,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { type Request, type Response } from 'express';
+import { type FastifyRequest, type FastifyReply } from 'fastify';
 import { Public } from '../../common/decorators/public.decorator';
 import { ApiErrors } from '../../openapi/api-errors.decorator';
 import { BEARER, SERVICE_CLIENT } from '../../openapi/openapi.setup';
@@ -53,13 +53,13 @@ export class PollController {
   async poll(
     @Param('streamId') streamId: string,
     @Body() body: PollRequestDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const stream = await this.streams.own(request.serviceClient!.id, streamId);
     // A receiver that hangs up stops the wait; its leased SETs come back after the lease.
     const hangUp = new AbortController();
-    response.on('close', () => hangUp.abort());
+    response.raw.on('close', () => hangUp.abort());
     return this.polls.poll(stream, body, hangUp.signal);
   }
 }

@@ -23,7 +23,7 @@ import {
   Req,
   UseGuards,
 } from '@nestjs/common';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config';
 import { Public } from '../../common/decorators/public.decorator';
 import { requirePublicBaseUrl } from '../../oauth/public-base-url';
@@ -56,7 +56,10 @@ export class StreamController {
   @ApiBody({ type: StreamRequestDto })
   @ApiCreatedResponse({ type: StreamConfigurationResponse })
   @ApiErrors(400, 401, 409, 415)
-  create(@Body() body: StreamRequestDto, @Req() request: Request): Promise<StreamConfiguration> {
+  create(
+    @Body() body: StreamRequestDto,
+    @Req() request: FastifyRequest,
+  ): Promise<StreamConfiguration> {
     return this.streams.create(request.serviceClient!.id, body, this.base());
   }
 
@@ -70,7 +73,7 @@ export class StreamController {
   @ApiErrors(400, 401, 404)
   read(
     @Query() query: OptionalStreamIdQuery,
-    @Req() request: Request,
+    @Req() request: FastifyRequest,
   ): Promise<StreamConfiguration | StreamConfiguration[]> {
     const client = request.serviceClient!.id;
     return query.stream_id === undefined
@@ -83,7 +86,10 @@ export class StreamController {
   @ApiBody({ type: StreamUpdateDto })
   @ApiOkResponse({ type: StreamConfigurationResponse })
   @ApiErrors(400, 401, 404, 415)
-  update(@Body() body: StreamUpdateDto, @Req() request: Request): Promise<StreamConfiguration> {
+  update(
+    @Body() body: StreamUpdateDto,
+    @Req() request: FastifyRequest,
+  ): Promise<StreamConfiguration> {
     return this.streams.update(
       request.serviceClient!.id,
       body.stream_id,
@@ -98,7 +104,10 @@ export class StreamController {
   @ApiBody({ type: StreamUpdateDto })
   @ApiOkResponse({ type: StreamConfigurationResponse })
   @ApiErrors(400, 401, 404, 415)
-  replace(@Body() body: StreamUpdateDto, @Req() request: Request): Promise<StreamConfiguration> {
+  replace(
+    @Body() body: StreamUpdateDto,
+    @Req() request: FastifyRequest,
+  ): Promise<StreamConfiguration> {
     return this.streams.update(
       request.serviceClient!.id,
       body.stream_id,
@@ -113,7 +122,7 @@ export class StreamController {
   @ApiOperation({ summary: 'Delete the stream and its undelivered events' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 401, 404)
-  async delete(@Query() query: StreamIdQuery, @Req() request: Request): Promise<void> {
+  async delete(@Query() query: StreamIdQuery, @Req() request: FastifyRequest): Promise<void> {
     await this.streams.delete(request.serviceClient!.id, query.stream_id);
   }
 
@@ -122,7 +131,7 @@ export class StreamController {
   @ApiOperation({ summary: 'The stream’s status: enabled, paused or disabled' })
   @ApiOkResponse({ type: StreamStatusResponse })
   @ApiErrors(400, 401, 404)
-  status(@Query() query: StreamIdQuery, @Req() request: Request) {
+  status(@Query() query: StreamIdQuery, @Req() request: FastifyRequest) {
     return this.streams.status(request.serviceClient!.id, query.stream_id);
   }
 
@@ -134,7 +143,7 @@ export class StreamController {
   @ApiBody({ type: StreamStatusDto })
   @ApiOkResponse({ type: StreamStatusResponse })
   @ApiErrors(400, 401, 404, 415)
-  setStatus(@Body() body: StreamStatusDto, @Req() request: Request) {
+  setStatus(@Body() body: StreamStatusDto, @Req() request: FastifyRequest) {
     return this.streams.setStatus(
       request.serviceClient!.id,
       body.stream_id,
@@ -149,7 +158,7 @@ export class StreamController {
   @ApiBody({ type: VerifyStreamDto })
   @ApiNoContentResponse({ description: 'Queued; it arrives like any other event' })
   @ApiErrors(400, 401, 404, 415)
-  async verify(@Body() body: VerifyStreamDto, @Req() request: Request): Promise<void> {
+  async verify(@Body() body: VerifyStreamDto, @Req() request: FastifyRequest): Promise<void> {
     await this.streams.verify(request.serviceClient!.id, body.stream_id, body.state);
   }
 

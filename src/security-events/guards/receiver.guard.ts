@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config';
 import { DomainError } from '../../common/errors/domain.error';
 import { AccessTokenVerifier } from '../../auth/tokens/access-token.verifier';
@@ -28,7 +28,7 @@ export class ReceiverGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     const authorization = request.headers.authorization ?? '';
     const bearer = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization.trim());
     if (!bearer) {

@@ -111,7 +111,10 @@ export class AuthServiceHarness {
       .overrideProvider(service.PASSWORD_HASH_OPTIONS)
       .useValue(TEST_HASH_OPTIONS)
       .compile();
-    const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
+    const app = moduleRef.createNestApplication(service.createHttpAdapter(), {
+      bodyParser: false,
+      logger: ['error'],
+    });
     service.configureApp(app);
     try {
       await app.listen(port, '127.0.0.1');

@@ -7,6 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 export interface EmbeddedService {
   AppModule: { forRoot(env: Record<string, string | undefined>): unknown };
   configureApp(app: unknown): unknown;
+  /** The HTTP server the service runs on (Fastify); `configureApp` needs an app built on it. */
+  createHttpAdapter(): unknown;
   Clock: abstract new () => { now(): Date };
   PASSWORD_HASH_OPTIONS: symbol;
   SessionExpiryJob: abstract new (...args: never[]) => { sweep(): Promise<number> };
@@ -14,7 +16,7 @@ export interface EmbeddedService {
 
 interface TestingModuleBuilder {
   overrideProvider(token: unknown): { useValue(value: unknown): TestingModuleBuilder };
-  compile(): Promise<{ createNestApplication(options?: object): NestApp }>;
+  compile(): Promise<{ createNestApplication(adapter: unknown, options?: object): NestApp }>;
 }
 
 /** `@nestjs/testing` as the service resolves it, so the service runs on its own Nest instance. */
