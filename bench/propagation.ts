@@ -45,18 +45,11 @@ import {
   type ServiceSigningKey,
 } from './seed';
 import { forEachLimited, percentile, printTable } from './stats';
+import { numberFromEnv } from './env';
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const CLIENT = { id: 'orders', secret: 'bench-orders-secret-0123456789' };
 const GOALS = { pollP99Ms: 1_000, pushP99Ms: 250, logoutCost: 0.05 } as const;
-
-function numberFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 1) throw new Error(`${name} must be a number ≥ 1`);
-  return value;
-}
 
 const settings = {
   logouts: numberFromEnv('BENCH_LOGOUTS', 1000),

@@ -62,6 +62,7 @@ import {
 } from './service-phases';
 import { PushSink, Receivers, ssfServiceEnv } from './ssf-receivers';
 import { percentile, printTable } from './stats';
+import { numberFromEnv } from './env';
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const LOGOUT_BODY = JSON.stringify({ scope: 'local' });
@@ -71,14 +72,6 @@ const TARGETS = { logout: 0.8, read: 1.0 } as const;
 /** Issue 10: what SSF delivery may cost the logout path. */
 const SSF_COST_GOAL = 0.05;
 const PHASES = ['logout', 'read', 'login', 'refresh', 'ssf'] as const;
-
-function numberFromEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min}`);
-  return value;
-}
 
 const settings = {
   durationSeconds: numberFromEnv('BENCH_DURATION', 10),

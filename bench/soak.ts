@@ -60,6 +60,7 @@ import {
   slope,
 } from './stats';
 import { type HeldSession, PASSWORD, type SoakUser, Traffic } from './soak-traffic';
+import { numberFromEnv } from './env';
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const FAULT_KINDS = ['redis', 'postgres', 'none'] as const;
@@ -69,16 +70,6 @@ type FaultMode = (typeof FAULT_MODES)[number];
 
 function log(message: string): void {
   console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-function numberFromEnv(name: string, fallback: number, min: number, max = Infinity): number {
-  const raw = process.env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${name} must be a number from ${min} to ${max} (got "${raw}")`);
-  }
-  return value;
 }
 
 function choiceFromEnv<T extends string>(name: string, choices: readonly T[], fallback: T): T {
