@@ -19,6 +19,11 @@ export interface LeasedDelivery {
   state: string | null;
 }
 
+/** How a finished push went: done (delivered or refused for good), or to be retried. */
+export type SettledDelivery =
+  | { jti: string; doneAt: Date; error: string | null }
+  | { jti: string; retryAt: Date; error: string };
+
 /** `security_event_deliveries`: each receiver's queue, with leases so no SET goes out twice at once. */
 @Injectable()
 export class DeliveryRepository {
@@ -156,12 +161,30 @@ export class DeliveryRepository {
     );
   }
 
-  /** A push that failed: due again at `retryAt`. */
-  async scheduleRetry(jti: string, retryAt: Date, error: string): Promise<void> {
+  /**
+   * Records how finished pushes went, any number in one statement: done (delivered, or refused
+   * for good with `error`) at `doneAt`, or failed and due again at `retryAt`. A delivery done
+   * before (two instances, a lease that ran out) keeps its first instant and is not retried.
+   */
+  async settle(outcomes: readonly SettledDelivery[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await this.dataSource.query(
-      `UPDATE security_event_deliveries SET next_attempt_at = $2, last_error = $3, leased_by = NULL
-       WHERE id = $1 AND delivered_at IS NULL`,
-      [jti, retryAt, error],
+      `UPDATE security_event_deliveries d
+       SET delivered_at = COALESCE(d.delivered_at, o.done_at),
+         next_attempt_at = CASE WHEN d.delivered_at IS NULL AND o.retry_at IS NOT NULL
+           THEN o.retry_at ELSE d.next_attempt_at END,
+         last_error = CASE WHEN d.delivered_at IS NULL AND o.retry_at IS NOT NULL
+           THEN o.error ELSE COALESCE(o.error, d.last_error) END,
+         leased_by = NULL
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[])
+         AS o(id, done_at, retry_at, error)
+       WHERE d.id = o.id`,
+      [
+        outcomes.map((outcome) => outcome.jti),
+        outcomes.map((outcome) => ('doneAt' in outcome ? outcome.doneAt : null)),
+        outcomes.map((outcome) => ('retryAt' in outcome ? outcome.retryAt : null)),
+        outcomes.map((outcome) => outcome.error),
+      ],
     );
   }
 
