@@ -27,6 +27,12 @@ const DEFAULT_MAX_EVENTS = 100;
 export const POLL_LEASE_MS = 30_000;
 /** While waiting, look at the queue this often anyway: an announcement may have been lost. */
 const FALLBACK_CHECK_MS = 5_000;
+/**
+ * A long poll looks at the queue this long after it arrives or is woken, not at once: events
+ * of a burst (one per logout) go out in one answer instead of one poll round trip each. Far
+ * inside the 1 s a poll receiver may take to learn of an ending (issue 10).
+ */
+export const POLL_GATHER_MS = 50;
 
 /**
  * RFC 8936 poll delivery. Acknowledgements are applied first (all or none: one unknown
@@ -37,6 +43,8 @@ const FALLBACK_CHECK_MS = 5_000;
 @Injectable()
 export class PollService implements BeforeApplicationShutdown {
   private readonly waiting = new Set<() => void>();
+  /** Polls gathering a burst (POLL_GATHER_MS): only a hang-up or a stop cuts that short. */
+  private readonly pausing = new Set<() => void>();
   private closing = false;
   /** Counts announcements: a poll that found nothing waits only if none came since it looked. */
   private announcements = 0;
@@ -64,6 +72,8 @@ export class PollService implements BeforeApplicationShutdown {
     const deadline = Date.now() + this.config.ssfPollTimeoutMs;
     // Paused streams keep their events (SSF 1.0 §8.1.2) but hand none out.
     const deliverable = stream.status === 'enabled' && max > 0;
+    const gathers = deliverable && request.returnImmediately !== true;
+    if (gathers) await this.pause(POLL_GATHER_MS, aborted);
     for (;;) {
       const seen = this.announcements;
       // A stopping instance leases nothing more: what is queued waits for the next poll.
@@ -89,6 +99,9 @@ export class PollService implements BeforeApplicationShutdown {
       if (this.announcements === seen) {
         await this.waitForEvent(Math.min(remaining, FALLBACK_CHECK_MS), aborted);
       }
+      if (this.announcements !== seen) {
+        await this.pause(Math.min(POLL_GATHER_MS, Math.max(0, deadline - Date.now())), aborted);
+      }
     }
   }
 
@@ -98,7 +111,7 @@ export class PollService implements BeforeApplicationShutdown {
    */
   beforeApplicationShutdown(): void {
     this.closing = true;
-    for (const wake of this.waiting) wake();
+    for (const wake of [...this.waiting, ...this.pausing]) wake();
   }
 
   private async acknowledge(stream: Stream, request: PollRequest): Promise<void> {
@@ -160,17 +173,31 @@ export class PollService implements BeforeApplicationShutdown {
     return sets;
   }
 
+  /** Waits `ms` whatever is announced; a hang-up or a stop ends it early. */
+  private pause(ms: number, aborted: AbortSignal): Promise<void> {
+    return this.waitUntil(ms, aborted, this.pausing);
+  }
+
   private waitForEvent(timeoutMs: number, aborted: AbortSignal): Promise<void> {
+    return this.waitUntil(timeoutMs, aborted, this.waiting);
+  }
+
+  private waitUntil(
+    timeoutMs: number,
+    aborted: AbortSignal,
+    waiters: Set<() => void>,
+  ): Promise<void> {
+    if (this.closing || aborted.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         aborted.removeEventListener('abort', done);
-        this.waiting.delete(done);
+        waiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       aborted.addEventListener('abort', done);
-      this.waiting.add(done);
+      waiters.add(done);
     });
   }
 }
