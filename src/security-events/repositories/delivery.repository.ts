@@ -108,6 +108,76 @@ export class DeliveryRepository {
   }
 
   /**
+   * One poll's work in one statement: acknowledges `acks` (refused for good where `errors`
+   * says so; acknowledging twice keeps the first instant), leases up to `limit` due
+   * deliveries as `lease` does, and tells whether more are due. All or none: when one of
+   * `acks` is not a delivery of this stream, nothing is acknowledged or leased (`valid` false).
+   */
+  async acknowledgeAndLease(
+    streamId: string,
+    acks: readonly string[],
+    errors: readonly (string | null)[],
+    now: Date,
+    limit: number,
+    leaseUntil: Date,
+  ): Promise<{ valid: boolean; leased: LeasedDelivery[]; moreDue: boolean }> {
+    const [row] = await this.dataSource.query<
+      {
+        valid: boolean;
+        leased: (Omit<LeasedDelivery, 'occurredAt'> & { occurredAt: string })[];
+        moreDue: boolean;
+      }[]
+    >(
+      `WITH given AS (
+         SELECT * FROM unnest($2::uuid[], $3::text[]) AS given(id, error)
+       ), valid AS (
+         SELECT count(*) = cardinality($2::uuid[]) AS ok FROM security_event_deliveries d
+         WHERE d.stream_id = $1 AND d.id = ANY ($2::uuid[])
+       ), acked AS (
+         UPDATE security_event_deliveries d
+         SET delivered_at = COALESCE(d.delivered_at, $4), leased_by = NULL,
+           last_error = COALESCE(given.error, d.last_error)
+         FROM given WHERE d.stream_id = $1 AND d.id = given.id AND (SELECT ok FROM valid)
+         RETURNING d.id
+       ), due AS (
+         SELECT id FROM security_event_deliveries
+         WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $4
+           AND id <> ALL ($2::uuid[]) AND (SELECT ok FROM valid)
+         ORDER BY next_attempt_at, created_at
+         LIMIT $5
+         FOR UPDATE SKIP LOCKED
+       ), leased AS (
+         UPDATE security_event_deliveries d
+         SET next_attempt_at = $6, attempts = d.attempts + 1, leased_by = $7
+         FROM due WHERE d.id = due.id
+         RETURNING d.id, d.stream_id, d.attempts, d.event_id, d.created_at
+       )
+       SELECT (SELECT ok FROM valid) AS valid,
+         (SELECT count(*) FROM acked) AS acknowledged,
+         COALESCE((
+           SELECT json_agg(json_build_object('jti', leased.id, 'streamId', leased.stream_id,
+               'attempts', leased.attempts, 'eventType', e.event_type, 'occurredAt', e.occurred_at,
+               'userId', e.user_id, 'sessionId', e.session_id,
+               'initiatingEntity', e.initiating_entity, 'reason', e.reason,
+               'requestId', e.request_id, 'state', e.state)
+             ORDER BY leased.created_at)
+           FROM leased JOIN security_events e ON e.id = leased.event_id), '[]') AS leased,
+         EXISTS (SELECT 1 FROM security_event_deliveries
+           WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $4
+             AND id <> ALL ($2::uuid[]) AND id NOT IN (SELECT id FROM due)) AS "moreDue"`,
+      [streamId, acks, errors, now, limit, leaseUntil, this.holder],
+    );
+    return {
+      valid: row.valid,
+      leased: row.leased.map((delivery) => ({
+        ...delivery,
+        occurredAt: new Date(delivery.occurredAt),
+      })),
+      moreDue: row.moreDue,
+    };
+  }
+
+  /**
    * Hands back every lease this instance still holds (a graceful stop): what it leased and did
    * not finish is due at once, for another instance or the next start, instead of after the
    * lease. A SET that did reach its receiver may come again: delivery is at least once.
