@@ -62,17 +62,12 @@ export class DeliveryRepository {
     leaseUntil: Date,
     inFlight: readonly string[],
   ): Promise<LeasedDelivery[]> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT 1 FROM ssf_streams WHERE id = $1 FOR NO KEY UPDATE', [streamId]);
-      const [{ leased }] = await manager.query<{ leased: number }[]>(
-        `SELECT count(*)::int AS leased FROM security_event_deliveries
-         WHERE stream_id = $1 AND delivered_at IS NULL
-           AND ((leased_by IS NOT NULL AND next_attempt_at > $2) OR id = ANY ($3::uuid[]))`,
-        [streamId, now, inFlight],
-      );
-      if (leased >= bound) return [];
-      return this.leaseWith(manager, streamId, now, bound - leased, leaseUntil, inFlight);
-    });
+    // One round trip: the lock, the count and the lease run in ssf_lease_push (migration
+    // SecurityEventPushLease), each statement with its own snapshot.
+    return this.dataSource.query<LeasedDelivery[]>(
+      'SELECT * FROM ssf_lease_push($1, $2, $3, $4, $5, $6)',
+      [streamId, now, bound, leaseUntil, this.holder, inFlight],
+    );
   }
 
   private leaseWith(
