@@ -226,7 +226,12 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         FIRST_BACKOFF_MS * 2 ** Math.min(delivery.attempts - 1, 30),
       );
       const retryAt = new Date(now.getTime() + backoff);
-      this.settled.set(delivery.jti, { jti: delivery.jti, streamId: stream.id, retryAt, error: why });
+      this.settled.set(delivery.jti, {
+        jti: delivery.jti,
+        streamId: stream.id,
+        retryAt,
+        error: why,
+      });
       this.wakeAfter(backoff);
       return;
     }
