@@ -93,11 +93,16 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
     for (const timer of this.retryTimers) clearTimeout(timer);
     // A pass under way may still start sends: wait for it, then for every send to settle.
     await this.running;
-    await Promise.allSettled([...this.sending.values()].map((send) => send.done));
     // Recorded before LeaseRelease hands back what is left, so delivered SETs are not resent.
-    await this.record().catch((error: unknown) =>
+    await this.settle().catch((error: unknown) =>
       this.logger.warn(`Could not record finished pushes: ${String(error)}`),
     );
+  }
+
+  /** Waits for every send under way to finish, then records how each went. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.sending.values()].map((send) => send.done));
+    await this.record();
   }
 
   @Interval(TICK_MS)
