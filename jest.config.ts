@@ -18,7 +18,8 @@ const moduleNameMapper: Config['moduleNameMapper'] = {
 };
 
 const config: Config = {
-  testTimeout: 30_000,
+  // A bound against hangs, never a measure of speed: generous for app starts on a loaded machine.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
@@ -49,6 +50,7 @@ const config: Config = {
       moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
       globalSetup: '<rootDir>/test/utils/global-setup.ts',
       globalTeardown: '<rootDir>/test/utils/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/utils/close-leftover-apps.ts'],
     },
     {
       displayName: 'e2e',
@@ -59,6 +61,7 @@ const config: Config = {
       moduleNameMapper,
       globalSetup: '<rootDir>/test/utils/global-setup.ts',
       globalTeardown: '<rootDir>/test/utils/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/utils/close-leftover-apps.ts'],
     },
   ],
 };

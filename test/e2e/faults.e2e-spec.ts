@@ -627,7 +627,9 @@ describe('fault injection', () => {
       started.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       started.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const base = `http://127.0.0.1:${port}`;
-      const boot = await within(30_000, `service start (${output.slice(-2_000)})`, async () => {
+      // A bound against a start that never comes: ts-node compiles the service first, slowly
+      // on a loaded machine.
+      const boot = await within(90_000, `service start (${output.slice(-2_000)})`, async () => {
         if (started.exitCode !== null) throw new Error(`exited: ${output.slice(-2_000)}`);
         return (await fetch(`${base}/health/ready`)).status === 200;
       });

@@ -330,6 +330,35 @@ describe('SSF push delivery and back-channel logout', () => {
     }
   });
 
+  it('never sends a SET again while its push is still under way, even once its lease has run out', async () => {
+    const [session] = await userWithSessions(server, 1);
+    const delivery = async () => {
+      const [row] = await t.dataSource.query<{ attempts: number; delivered: boolean }[]>(
+        `SELECT d.attempts, d.delivered_at IS NOT NULL AS delivered
+         FROM security_event_deliveries d JOIN security_events e ON e.id = d.event_id
+         WHERE e.session_id = $1 AND d.stream_id = $2`,
+        [session.sessionId, streamId],
+      );
+      return row;
+    };
+    receiver.hold = (push) => push.path === '/events' && sidOf(push) === session.sessionId;
+    try {
+      await logout(session);
+      await receiver.until(() => receiver.holding > 0);
+      // The service's clock jumps past the lease while the receiver still holds the push.
+      t.clock.advance(61_000);
+      await t.app.get(PushDeliveryWorker).trigger();
+      expect(await delivery()).toEqual({ attempts: 1, delivered: false });
+      receiver.release();
+      while (!(await delivery()).delivered) await new Promise((done) => setTimeout(done, 20));
+      await t.app.get(PushDeliveryWorker).trigger();
+      expect(setsFor(session.sessionId)).toHaveLength(1);
+      expect(await delivery()).toEqual({ attempts: 1, delivered: true });
+    } finally {
+      receiver.release();
+    }
+  });
+
   it('drops events a receiver never takes after SSF_UNDELIVERED_RETENTION, with a metric', async () => {
     receiver.answer = (push) => ({ status: push.path === '/events' ? 503 : 202 });
     try {

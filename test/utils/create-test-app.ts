@@ -8,6 +8,7 @@ import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock/clock';
 import { PASSWORD_HASH_OPTIONS } from '../../src/auth/services/password-hasher';
 import { SettableClock } from './settable-clock';
+import { testApps } from './test-app-registry';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 /** A route the HTTP server serves, as Fastify registered it (`HEAD` twins of `GET`s left out). */
@@ -43,7 +44,11 @@ export interface TestAppOptions {
 }
 
 /** Boots the real AppModule over HTTP on a real database; only the clock and hashing cost are swapped. */
-export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+export function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  return testApps.track(startTestApp(options));
+}
+
+async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const clock = new SettableClock();
   let builder = Test.createTestingModule({
@@ -96,16 +101,21 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     throw error;
   }
   const ownsDatabase = options.database === undefined;
-  return {
+  let closing: Promise<void> | undefined;
+  const testApp: TestApp = {
     app,
     routes,
     clock,
     dataSource: app.get(DataSource),
     database,
-    close: async () => {
-      await app.close();
-      restoreLogger();
-      if (ownsDatabase) await database.drop();
-    },
+    // Closing twice (the file's own hook, then the leftover sweep) closes once.
+    close: () =>
+      (closing ??= (async () => {
+        testApps.closed(testApp);
+        await app.close();
+        restoreLogger();
+        if (ownsDatabase) await database.drop();
+      })()),
   };
+  return testApp;
 }

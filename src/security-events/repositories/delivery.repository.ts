@@ -37,7 +37,7 @@ export class DeliveryRepository {
    * acknowledged is due again when its lease ends (at-least-once).
    */
   lease(streamId: string, now: Date, limit: number, leaseUntil: Date): Promise<LeasedDelivery[]> {
-    return this.leaseWith(this.dataSource.manager, streamId, now, limit, leaseUntil);
+    return this.leaseWith(this.dataSource.manager, streamId, now, limit, leaseUntil, []);
   }
 
   /**
@@ -46,23 +46,27 @@ export class DeliveryRepository {
    * checks on it are not blocked) so instances count and take one after another, and the
    * count is read after the lock, by its own statement, so it includes what the previous
    * holder of the lock took. A crashed instance's leases stop counting when they run out.
+   *
+   * `inFlight` are the caller's own sends still under way: never leased again while they are
+   * (a lease can run out under a send, for example when the clock jumps), and always counted.
    */
   leaseWithinBound(
     streamId: string,
     now: Date,
     bound: number,
     leaseUntil: Date,
+    inFlight: readonly string[],
   ): Promise<LeasedDelivery[]> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT 1 FROM ssf_streams WHERE id = $1 FOR NO KEY UPDATE', [streamId]);
       const [{ leased }] = await manager.query<{ leased: number }[]>(
         `SELECT count(*)::int AS leased FROM security_event_deliveries
-         WHERE stream_id = $1 AND delivered_at IS NULL AND leased_by IS NOT NULL
-           AND next_attempt_at > $2`,
-        [streamId, now],
+         WHERE stream_id = $1 AND delivered_at IS NULL
+           AND ((leased_by IS NOT NULL AND next_attempt_at > $2) OR id = ANY ($3::uuid[]))`,
+        [streamId, now, inFlight],
       );
       if (leased >= bound) return [];
-      return this.leaseWith(manager, streamId, now, bound - leased, leaseUntil);
+      return this.leaseWith(manager, streamId, now, bound - leased, leaseUntil, inFlight);
     });
   }
 
@@ -72,11 +76,13 @@ export class DeliveryRepository {
     now: Date,
     limit: number,
     leaseUntil: Date,
+    excluding: readonly string[],
   ): Promise<LeasedDelivery[]> {
     return manager.query<LeasedDelivery[]>(
       `WITH due AS (
          SELECT id FROM security_event_deliveries
          WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $2
+           AND id <> ALL ($6::uuid[])
          ORDER BY next_attempt_at, created_at
          LIMIT $3
          FOR UPDATE SKIP LOCKED
@@ -92,7 +98,7 @@ export class DeliveryRepository {
          e.request_id AS "requestId", e.state
        FROM leased JOIN security_events e ON e.id = leased.event_id
        ORDER BY leased.created_at`,
-      [streamId, now, limit, leaseUntil, this.holder],
+      [streamId, now, limit, leaseUntil, this.holder, excluding],
     );
   }
 

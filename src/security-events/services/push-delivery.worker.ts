@@ -40,7 +40,8 @@ type Outcome = 'delivered' | 'refused' | 'retry';
 @Injectable()
 export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PushDeliveryWorker.name);
-  private readonly sending = new Set<Promise<void>>();
+  /** Sends under way, by `jti`: a delivery is never sent again while its send is. */
+  private readonly sending = new Map<string, Promise<void>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** The pass under way, and the one queued to run right after it. */
   private running?: Promise<void>;
@@ -81,7 +82,7 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
     for (const timer of this.retryTimers) clearTimeout(timer);
     // A pass under way may still start sends: wait for it, then for every send to settle.
     await this.running;
-    await Promise.allSettled([...this.sending]);
+    await Promise.allSettled([...this.sending.values()]);
   }
 
   @Interval(TICK_MS)
@@ -122,6 +123,7 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         now,
         this.config.ssfPushConcurrency,
         new Date(now.getTime() + LEASE_MS),
+        [...this.sending.keys()],
       );
       for (const delivery of leased) this.start(stream, delivery);
     }
@@ -133,11 +135,11 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         this.logger.warn(`Push to ${stream.clientId} failed unexpectedly: ${String(error)}`),
       )
       .finally(() => {
-        this.sending.delete(sending);
+        this.sending.delete(delivery.jti);
         // A slot of this receiver is free again (here or, for the bound, on any instance).
         void this.trigger();
       });
-    this.sending.add(sending);
+    this.sending.set(delivery.jti, sending);
   }
 
   private wakeAfter(ms: number): void {
