@@ -1,4 +1,3 @@
-import fastifyHelmet from '@fastify/helmet';
 import { type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -16,6 +15,7 @@ import { contentTypeHook } from './http/content-type.hook';
 import { ProxyTrust } from './http/proxy-trust';
 import { requestDecompressionHook } from './http/request-decompression.hook';
 import { requestIdOf } from './http/request-id';
+import { securityHeadersHook } from './http/security-headers';
 import { RequestLog } from './logging/request-log';
 import { httpMetricsHook } from './metrics/http-metrics.hook';
 import { Metrics } from './metrics/metrics';
@@ -74,7 +74,7 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   fastify.addHook('preHandler', requestLog.bindRequestId);
   fastify.addHook('onResponse', requestLog.logCompleted);
   // Helmet's defaults harden any browser that reaches the API; the console's page tightens its CSP.
-  void app.register(fastifyHelmet);
+  fastify.addHook('onRequest', securityHeadersHook());
   // The admin console's static files (built by `npm run build`), served by this same process.
   void app.register(adminConsole);
   if (config.corsOrigins.length > 0) {

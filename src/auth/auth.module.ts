@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
@@ -48,6 +47,7 @@ import { AccessTokenService } from './tokens/access-token.service';
 import { AccessTokenVerifier } from './tokens/access-token.verifier';
 import { FallbackThrottlerStorage } from './throttling/fallback-throttler.storage';
 import { rateLimitBuckets } from './throttling/rate-limit-buckets';
+import { RedisThrottlerStorage } from './throttling/redis-throttler.storage';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 
 @Module({
@@ -59,9 +59,7 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
       useFactory: (config: AppConfig, redis: Redis | null) => ({
         throttlers: rateLimitBuckets(config),
         // Shared, atomic counters across instances when Redis is configured; in process otherwise.
-        storage: redis
-          ? new FallbackThrottlerStorage(new ThrottlerStorageRedisService(redis))
-          : undefined,
+        storage: redis ? new FallbackThrottlerStorage(new RedisThrottlerStorage(redis)) : undefined,
       }),
     }),
   ],

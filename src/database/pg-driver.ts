@@ -9,13 +9,27 @@ import { DependencyUnavailableError } from '../common/errors/dependency-failure'
  */
 export const PREPARED = '/* prepared */ ';
 
+/**
+ * Statement names by text. The marked texts are the code's few hot statements (and their
+ * variants), so this stays small; it spares hashing the text on every call.
+ */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `p_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /** A client that prepares the statements marked `PREPARED` and runs everything else as pg does. */
 class PreparingClient extends pg.Client {
   override query(...args: unknown[]): never {
     const [text, values] = args;
     if (typeof text === 'string' && text.startsWith(PREPARED) && Array.isArray(values)) {
-      const name = `p_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
-      args = [{ name, text, values }, ...args.slice(2)];
+      args = [{ name: statementName(text), text, values }, ...args.slice(2)];
     }
     return (super.query as (...forwarded: unknown[]) => never)(...args);
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { PREPARED } from '../../database/pg-driver';
 import { type NormalizedEmail } from '../email/email-address';
 import { User, type UserStatus } from '../entities/user.entity';
 
@@ -43,7 +44,19 @@ export class UserRepository {
     return this.dataSource.getRepository(User).findOneBy({ email });
   }
 
-  /** On every `GET /auth/me`: one indexed row, read without TypeORM's query building and hydration. */
+  /**
+   * On every `GET /auth/me`: the three columns it answers with, as a prepared statement
+   * (parsed and planned once per connection), with no password hash or dates to read and parse.
+   */
+  async findProfile(id: string): Promise<Pick<User, 'id' | 'email' | 'roles'> | null> {
+    const rows: Pick<User, 'id' | 'email' | 'roles'>[] = await this.dataSource.query(
+      `${PREPARED}SELECT id, email, roles FROM users WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** One indexed row, read without TypeORM's query building and hydration. */
   async findById(
     id: string,
     manager: EntityManager = this.dataSource.manager,

@@ -19,7 +19,7 @@ export class UserService {
   }
 
   async profile(bearer: AuthenticatedUser): Promise<Profile> {
-    const user = await this.users.findById(bearer.userId);
+    const user = await this.users.findProfile(bearer.userId);
     if (!user)
       throw new DomainError('invalid_token', 'The account of this access token no longer exists');
     return {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { verify as verifySignature } from 'jsonwebtoken';
 import { AppConfig } from '../../config/app-config';
 import { DomainError } from '../../common/errors/domain.error';
 import { SIGNING_ALGORITHM, SigningKeyService } from '../services/signing-key.service';
@@ -8,6 +7,7 @@ import {
   type AccessTokenClaims,
   type SessionTokenClaims,
 } from './access-token-claims';
+import { verifiedEs256Payload } from './es256-signature';
 import { VerifiedTokenCache } from './verified-token.cache';
 
 /** How far ahead of our clock another instance's `iat` may be. */
@@ -104,17 +104,8 @@ export class AccessTokenVerifier {
     const key = typeof header.kid === 'string' ? this.keys.verificationKey(header.kid) : undefined;
     if (!key) throw invalidToken('unknown signing key');
 
-    let payload: unknown;
-    try {
-      payload = verifySignature(token, key.publicKey, {
-        algorithms: [SIGNING_ALGORITHM],
-        issuer: this.config.jwtIssuer,
-        audience: this.config.jwtAudience,
-        clockTimestamp: now,
-      });
-    } catch {
-      throw invalidToken('signature, issuer, audience or expiry');
-    }
+    const payload = verifiedEs256Payload(token, key.publicKey);
+    if (payload === undefined) throw invalidToken('signature, issuer, audience or expiry');
     const claims = this.checkClaims(payload, now);
     this.verified.set(token, claims);
     return claims;
@@ -138,6 +129,14 @@ export class AccessTokenVerifier {
       (claims.client_id !== undefined && typeof claims.client_id !== 'string')
     ) {
       throw invalidToken('claims');
+    }
+    if (iss !== this.config.jwtIssuer || aud !== this.config.jwtAudience || exp <= now) {
+      throw invalidToken('signature, issuer, audience or expiry');
+    }
+    // Not issued by this service, but a signed `nbf` still counts (RFC 7519 §4.1.5).
+    const { nbf } = payload as { nbf?: unknown };
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) {
+      throw invalidToken('not valid yet');
     }
     // A session's token is a user's: all of a user's claims, or it is no token of ours.
     if (sid !== undefined && !(UUID.test(sub) && roles !== undefined && authTime !== undefined)) {
