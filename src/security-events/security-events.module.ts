@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { AuthModule } from '../auth/auth.module';
 import { UserThrottlerGuard } from '../auth/throttling/user-throttler.guard';
 import { ServiceClientGuard } from '../oauth/service-client.guard';
@@ -23,7 +22,7 @@ import { StreamService } from './services/stream.service';
  * the outbox records, and back-channel logout.
  */
 @Module({
-  imports: [AuthModule, SecurityEventBusModule, JwtModule.register({})],
+  imports: [AuthModule, SecurityEventBusModule],
   controllers: [SsfConfigurationController, StreamController, PollController],
   providers: [
     StreamRepository,

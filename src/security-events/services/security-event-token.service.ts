@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { SIGNING_ALGORITHM, SigningKeyService } from '../../auth/services/signing-key.service';
+import { compactEs256 } from '../compact-es256';
 import { BACKCHANNEL_LOGOUT, eventTypeUri } from '../event-types';
 import { type LeasedDelivery } from '../repositories/delivery.repository';
 
@@ -23,7 +23,6 @@ const seconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 @Injectable()
 export class SecurityEventTokenService {
   constructor(
-    private readonly jwt: JwtService,
     private readonly keys: SigningKeyService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -65,15 +64,13 @@ export class SecurityEventTokenService {
     jti: string,
   ): Promise<string> {
     const key = this.keys.current;
-    return this.jwt.signAsync(claims, {
-      privateKey: key.privateKey,
-      algorithm: SIGNING_ALGORITHM,
-      keyid: key.kid,
-      header: { alg: SIGNING_ALGORITHM, typ, kid: key.kid },
-      issuer: this.config.jwtIssuer,
-      audience,
-      jwtid: jti,
-    });
+    return Promise.resolve(
+      compactEs256(
+        { alg: SIGNING_ALGORITHM, typ, kid: key.kid },
+        { ...claims, iss: this.config.jwtIssuer, aud: audience, jti },
+        key.privateKey,
+      ),
+    );
   }
 
   /**
