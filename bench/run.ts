@@ -425,6 +425,8 @@ interface SsfCostResult {
   cpuCost: number;
   pushed: number;
   acknowledged: number;
+  /** Deliveries still undelivered as each receivers run ended, by method: did delivery keep up? */
+  backlog: { push: number; poll: number }[];
 }
 
 const median = (values: readonly number[]) =>
@@ -452,12 +454,14 @@ async function measureSsfCost(
   const none: LoadStats[] = [];
   const receivers: LoadStats[] = [];
   const pushedBefore = sink.received;
+  const backlog: { push: number; poll: number }[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     for (const withReceivers of round % 2 === 0 ? [false, true] : [true, false]) {
       if (withReceivers) await streams.enable();
       const label = withReceivers ? 'ssf-receivers' : 'ssf-none';
       const run = await measureLogout(db, meter, key, userIds, target, `${label}-${round + 1}`);
       (withReceivers ? receivers : none).push(run.stats);
+      if (withReceivers) backlog.push(await undelivered(db));
       if (withReceivers) await streams.disable();
       log(`ssf round ${round + 1} ${label}: ${run.stats.successesPerSecond.toFixed(0)} logouts/s`);
     }
@@ -471,7 +475,22 @@ async function measureSsfCost(
     cpuCost: cpu(receivers) / cpu(none) - 1,
     pushed: sink.received - pushedBefore,
     acknowledged: streams.acknowledged,
+    backlog,
   };
+}
+
+/**
+ * Deliveries not yet delivered, by method. Work left queued is CPU the measured run did not
+ * pay for, so a cost figure only stands when delivery kept up.
+ */
+async function undelivered(db: Client): Promise<{ push: number; poll: number }> {
+  const { rows } = await db.query<{ push: number; poll: number }>(
+    `SELECT count(*) FILTER (WHERE s.delivery_method <> 'urn:ietf:rfc:8936')::int AS push,
+       count(*) FILTER (WHERE s.delivery_method = 'urn:ietf:rfc:8936')::int AS poll
+     FROM security_event_deliveries d JOIN ssf_streams s ON s.id = d.stream_id
+     WHERE d.delivered_at IS NULL`,
+  );
+  return rows[0];
 }
 
 function reportServiceOnly(
@@ -535,6 +554,10 @@ function reportServiceOnly(
     `  cost of delivery: throughput ${(ssf.throughputCost * 100).toFixed(1)} %, CPU per logout ` +
       `${(ssf.cpuCost * 100).toFixed(1)} % (goal < ${SSF_COST_GOAL * 100} %); ` +
       `${ssf.pushed} SETs pushed, ${ssf.acknowledged} acknowledged by the poller`,
+  );
+  console.log(
+    '  undelivered as each receivers run ended (push/poll): ' +
+      ssf.backlog.map((left) => `${left.push}/${left.poll}`).join(', '),
   );
 }
 

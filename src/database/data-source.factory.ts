@@ -12,6 +12,7 @@ import { UserStatusAndAdminIndexes1796134980958 } from './migrations/17961349809
 import { NormalizedEmails1796134987208 } from './migrations/1796134987208-normalized-emails';
 import { SecurityEventLeaseHolder1796135200000 } from './migrations/1796135200000-security-event-lease-holder';
 import { RefreshTokenRoomForHotUpdates1796147493706 } from './migrations/1796147493706-refresh-token-room-for-hot-updates';
+import { SecurityEventPushLease1796159000000 } from './migrations/1796159000000-security-event-push-lease';
 import { pgDriver } from './pg-driver';
 
 export const ENTITIES = [User, Session, RefreshToken, AuditEvent, SigningKey];
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   NormalizedEmails1796134987208,
   SecurityEventLeaseHolder1796135200000,
   RefreshTokenRoomForHotUpdates1796147493706,
+  SecurityEventPushLease1796159000000,
 ];
 
 /** Any 64-bit number unique to this service: serialises migrations across instances. */

@@ -364,6 +364,12 @@ describe('SSF push delivery and back-channel logout', () => {
     try {
       const [session] = await userWithSessions(server, 1);
       await logout(session);
+      // Both receivers were tried and how it went is recorded: retention does not race that.
+      await receiver.until(
+        () =>
+          setsFor(session.sessionId).length > 0 && logoutTokensFor(session.sessionId).length > 0,
+      );
+      await t.app.get(PushDeliveryWorker).settle();
       t.clock.advance(8 * 24 * 3600_000);
       const dropped = await t.app.get(SecurityEventRetentionJob).run();
       expect(dropped).toBeGreaterThanOrEqual(1);

@@ -19,6 +19,11 @@ export interface LeasedDelivery {
   state: string | null;
 }
 
+/** How a finished push went: done (delivered or refused for good), or to be retried. */
+export type SettledDelivery =
+  | { jti: string; doneAt: Date; error: string | null }
+  | { jti: string; retryAt: Date; error: string };
+
 /** `security_event_deliveries`: each receiver's queue, with leases so no SET goes out twice at once. */
 @Injectable()
 export class DeliveryRepository {
@@ -57,17 +62,12 @@ export class DeliveryRepository {
     leaseUntil: Date,
     inFlight: readonly string[],
   ): Promise<LeasedDelivery[]> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT 1 FROM ssf_streams WHERE id = $1 FOR NO KEY UPDATE', [streamId]);
-      const [{ leased }] = await manager.query<{ leased: number }[]>(
-        `SELECT count(*)::int AS leased FROM security_event_deliveries
-         WHERE stream_id = $1 AND delivered_at IS NULL
-           AND ((leased_by IS NOT NULL AND next_attempt_at > $2) OR id = ANY ($3::uuid[]))`,
-        [streamId, now, inFlight],
-      );
-      if (leased >= bound) return [];
-      return this.leaseWith(manager, streamId, now, bound - leased, leaseUntil, inFlight);
-    });
+    // One round trip: the lock, the count and the lease run in ssf_lease_push (migration
+    // SecurityEventPushLease), each statement with its own snapshot.
+    return this.dataSource.query<LeasedDelivery[]>(
+      'SELECT * FROM ssf_lease_push($1, $2, $3, $4, $5, $6)',
+      [streamId, now, bound, leaseUntil, this.holder, inFlight],
+    );
   }
 
   private leaseWith(
@@ -100,6 +100,76 @@ export class DeliveryRepository {
        ORDER BY leased.created_at`,
       [streamId, now, limit, leaseUntil, this.holder, excluding],
     );
+  }
+
+  /**
+   * One poll's work in one statement: acknowledges `acks` (refused for good where `errors`
+   * says so; acknowledging twice keeps the first instant), leases up to `limit` due
+   * deliveries as `lease` does, and tells whether more are due. All or none: when one of
+   * `acks` is not a delivery of this stream, nothing is acknowledged or leased (`valid` false).
+   */
+  async acknowledgeAndLease(
+    streamId: string,
+    acks: readonly string[],
+    errors: readonly (string | null)[],
+    now: Date,
+    limit: number,
+    leaseUntil: Date,
+  ): Promise<{ valid: boolean; leased: LeasedDelivery[]; moreDue: boolean }> {
+    const [row] = await this.dataSource.query<
+      {
+        valid: boolean;
+        leased: (Omit<LeasedDelivery, 'occurredAt'> & { occurredAt: string })[];
+        moreDue: boolean;
+      }[]
+    >(
+      `WITH given AS (
+         SELECT * FROM unnest($2::uuid[], $3::text[]) AS given(id, error)
+       ), valid AS (
+         SELECT count(*) = cardinality($2::uuid[]) AS ok FROM security_event_deliveries d
+         WHERE d.stream_id = $1 AND d.id = ANY ($2::uuid[])
+       ), acked AS (
+         UPDATE security_event_deliveries d
+         SET delivered_at = COALESCE(d.delivered_at, $4), leased_by = NULL,
+           last_error = COALESCE(given.error, d.last_error)
+         FROM given WHERE d.stream_id = $1 AND d.id = given.id AND (SELECT ok FROM valid)
+         RETURNING d.id
+       ), due AS (
+         SELECT id FROM security_event_deliveries
+         WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $4
+           AND id <> ALL ($2::uuid[]) AND (SELECT ok FROM valid)
+         ORDER BY next_attempt_at, created_at
+         LIMIT $5
+         FOR UPDATE SKIP LOCKED
+       ), leased AS (
+         UPDATE security_event_deliveries d
+         SET next_attempt_at = $6, attempts = d.attempts + 1, leased_by = $7
+         FROM due WHERE d.id = due.id
+         RETURNING d.id, d.stream_id, d.attempts, d.event_id, d.created_at
+       )
+       SELECT (SELECT ok FROM valid) AS valid,
+         (SELECT count(*) FROM acked) AS acknowledged,
+         COALESCE((
+           SELECT json_agg(json_build_object('jti', leased.id, 'streamId', leased.stream_id,
+               'attempts', leased.attempts, 'eventType', e.event_type, 'occurredAt', e.occurred_at,
+               'userId', e.user_id, 'sessionId', e.session_id,
+               'initiatingEntity', e.initiating_entity, 'reason', e.reason,
+               'requestId', e.request_id, 'state', e.state)
+             ORDER BY leased.created_at)
+           FROM leased JOIN security_events e ON e.id = leased.event_id), '[]') AS leased,
+         EXISTS (SELECT 1 FROM security_event_deliveries
+           WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $4
+             AND id <> ALL ($2::uuid[]) AND id NOT IN (SELECT id FROM due)) AS "moreDue"`,
+      [streamId, acks, errors, now, limit, leaseUntil, this.holder],
+    );
+    return {
+      valid: row.valid,
+      leased: row.leased.map((delivery) => ({
+        ...delivery,
+        occurredAt: new Date(delivery.occurredAt),
+      })),
+      moreDue: row.moreDue,
+    };
   }
 
   /**
@@ -156,12 +226,30 @@ export class DeliveryRepository {
     );
   }
 
-  /** A push that failed: due again at `retryAt`. */
-  async scheduleRetry(jti: string, retryAt: Date, error: string): Promise<void> {
+  /**
+   * Records how finished pushes went, any number in one statement: done (delivered, or refused
+   * for good with `error`) at `doneAt`, or failed and due again at `retryAt`. A delivery done
+   * before (two instances, a lease that ran out) keeps its first instant and is not retried.
+   */
+  async settle(outcomes: readonly SettledDelivery[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await this.dataSource.query(
-      `UPDATE security_event_deliveries SET next_attempt_at = $2, last_error = $3, leased_by = NULL
-       WHERE id = $1 AND delivered_at IS NULL`,
-      [jti, retryAt, error],
+      `UPDATE security_event_deliveries d
+       SET delivered_at = COALESCE(d.delivered_at, o.done_at),
+         next_attempt_at = CASE WHEN d.delivered_at IS NULL AND o.retry_at IS NOT NULL
+           THEN o.retry_at ELSE d.next_attempt_at END,
+         last_error = CASE WHEN d.delivered_at IS NULL AND o.retry_at IS NOT NULL
+           THEN o.error ELSE COALESCE(o.error, d.last_error) END,
+         leased_by = NULL
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[])
+         AS o(id, done_at, retry_at, error)
+       WHERE d.id = o.id`,
+      [
+        outcomes.map((outcome) => outcome.jti),
+        outcomes.map((outcome) => ('doneAt' in outcome ? outcome.doneAt : null)),
+        outcomes.map((outcome) => ('retryAt' in outcome ? outcome.retryAt : null)),
+        outcomes.map((outcome) => outcome.error),
+      ],
     );
   }
 

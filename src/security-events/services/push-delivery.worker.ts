@@ -9,7 +9,11 @@ import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { Metrics } from '../../metrics/metrics';
 import { push, type PushResult } from '../push/push-client';
-import { type LeasedDelivery, DeliveryRepository } from '../repositories/delivery.repository';
+import {
+  type LeasedDelivery,
+  DeliveryRepository,
+  type SettledDelivery,
+} from '../repositories/delivery.repository';
 import { StreamRepository } from '../repositories/stream.repository';
 import { SecurityEventBus } from '../security-event.bus';
 import { type Stream } from '../stream';
@@ -41,12 +45,19 @@ type Outcome = 'delivered' | 'refused' | 'retry';
 export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PushDeliveryWorker.name);
   /** Sends under way, by `jti`: a delivery is never sent again while its send is. */
-  private readonly sending = new Map<string, Promise<void>>();
+  private readonly sending = new Map<string, { streamId: string; done: Promise<void> }>();
+  /**
+   * Finished sends not yet recorded, by `jti`: the next pass records them all in one statement
+   * (one UPDATE per pass instead of one per SET). Until then their leases stay alive and they
+   * count, like sends under way, against the receiver's bound and are never leased again.
+   */
+  private readonly settled = new Map<string, SettledDelivery & { streamId: string }>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** The pass under way, and the one queued to run right after it. */
   private running?: Promise<void>;
   private queued?: Promise<void>;
   private closing = false;
+  private wakeScheduled = false;
   private unsubscribe?: () => void;
 
   constructor(
@@ -71,7 +82,7 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
     );
     // Endings that queued deliveries for poll receivers only have nothing to push.
     this.unsubscribe = this.bus.subscribe((awakened) => {
-      if (awakened === 'all') void this.trigger();
+      if (awakened === 'all') this.wake();
     });
     void this.trigger();
   }
@@ -82,7 +93,16 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
     for (const timer of this.retryTimers) clearTimeout(timer);
     // A pass under way may still start sends: wait for it, then for every send to settle.
     await this.running;
-    await Promise.allSettled([...this.sending.values()]);
+    // Recorded before LeaseRelease hands back what is left, so delivered SETs are not resent.
+    await this.settle().catch((error: unknown) =>
+      this.logger.warn(`Could not record finished pushes: ${String(error)}`),
+    );
+  }
+
+  /** Waits for every send under way to finish, then records how each went. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.sending.values()].map((send) => send.done));
+    await this.record();
   }
 
   @Interval(TICK_MS)
@@ -104,6 +124,19 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
     return this.queued;
   }
 
+  /**
+   * A pass soon: every wake of one turn of the event loop (the logouts and the finished sends
+   * it saw) makes one pass, not one each.
+   */
+  private wake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      void this.trigger();
+    });
+  }
+
   private runPass(): Promise<void> {
     const pass = this.pass()
       .catch((error: unknown) => this.logger.warn(`Push pass failed: ${String(error)}`))
@@ -115,18 +148,36 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
   }
 
   private async pass(): Promise<void> {
+    await this.record();
     const now = this.clock.now();
     for (const stream of await this.streams.findPushWithDue(now)) {
       if (this.closing) return;
+      // This instance alone fills the receiver's bound: no need to ask PostgreSQL.
+      if (this.busyWith(stream.id) >= this.config.ssfPushConcurrency) continue;
       const leased = await this.deliveries.leaseWithinBound(
         stream.id,
         now,
         this.config.ssfPushConcurrency,
         new Date(now.getTime() + LEASE_MS),
-        [...this.sending.keys()],
+        [...this.sending.keys(), ...this.settled.keys()],
       );
       for (const delivery of leased) this.start(stream, delivery);
     }
+  }
+
+  /** Records every finished send in one statement; kept for the next pass if that fails. */
+  private async record(): Promise<void> {
+    if (this.settled.size === 0) return;
+    const batch = [...this.settled.values()];
+    await this.deliveries.settle(batch);
+    for (const outcome of batch) this.settled.delete(outcome.jti);
+  }
+
+  private busyWith(streamId: string): number {
+    let busy = 0;
+    for (const send of this.sending.values()) if (send.streamId === streamId) busy++;
+    for (const outcome of this.settled.values()) if (outcome.streamId === streamId) busy++;
+    return busy;
   }
 
   private start(stream: Stream, delivery: LeasedDelivery): void {
@@ -137,9 +188,9 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
       .finally(() => {
         this.sending.delete(delivery.jti);
         // A slot of this receiver is free again (here or, for the bound, on any instance).
-        void this.trigger();
+        this.wake();
       });
-    this.sending.set(delivery.jti, sending);
+    this.sending.set(delivery.jti, { streamId: stream.id, done: sending });
   }
 
   private wakeAfter(ms: number): void {
@@ -179,7 +230,13 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         this.config.ssfPushMaxBackoffMs,
         FIRST_BACKOFF_MS * 2 ** Math.min(delivery.attempts - 1, 30),
       );
-      await this.deliveries.scheduleRetry(delivery.jti, new Date(now.getTime() + backoff), why);
+      const retryAt = new Date(now.getTime() + backoff);
+      this.settled.set(delivery.jti, {
+        jti: delivery.jti,
+        streamId: stream.id,
+        retryAt,
+        error: why,
+      });
       this.wakeAfter(backoff);
       return;
     }
@@ -189,12 +246,12 @@ export class PushDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         `Receiver ${stream.clientId} refused security event ${delivery.jti}: ${why}`,
       );
     }
-    await this.deliveries.markDelivered(
-      stream.id,
-      [delivery.jti],
-      [outcome === 'refused' ? why : null],
-      now,
-    );
+    this.settled.set(delivery.jti, {
+      jti: delivery.jti,
+      streamId: stream.id,
+      doneAt: now,
+      error: outcome === 'refused' ? why : null,
+    });
   }
 }
 
