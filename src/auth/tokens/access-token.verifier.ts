@@ -7,7 +7,7 @@ import {
   type AccessTokenClaims,
   type SessionTokenClaims,
 } from './access-token-claims';
-import { verifiedEs256Payload } from './es256-signature';
+import { verifiedEs256Payload } from '../../common/jose/compact-es256';
 import { VerifiedTokenCache } from './verified-token.cache';
 
 /** How far ahead of our clock another instance's `iat` may be. */

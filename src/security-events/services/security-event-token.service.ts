@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../common/clock/clock';
 import { SIGNING_ALGORITHM, SigningKeyService } from '../../auth/services/signing-key.service';
-import { compactEs256 } from '../compact-es256';
+import { compactEs256 } from '../../common/jose/compact-es256';
 import { BACKCHANNEL_LOGOUT, eventTypeUri } from '../event-types';
 import { type LeasedDelivery } from '../repositories/delivery.repository';
 
