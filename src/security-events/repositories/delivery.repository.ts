@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type SecurityEventType } from '../event-types';
 import { type InitiatingEntity } from '../security-event-outbox.sql';
 
@@ -36,18 +36,10 @@ export class DeliveryRepository {
   private readonly holder = randomUUID();
 
   /**
-   * Takes up to `limit` of a stream's due deliveries, oldest first, and hides them from every
-   * other poller or pusher (on any instance) until `leaseUntil`: `SKIP LOCKED` makes two
-   * concurrent takers split the queue instead of sharing it. A SET sent but never
-   * acknowledged is due again when its lease ends (at-least-once).
-   */
-  lease(streamId: string, now: Date, limit: number, leaseUntil: Date): Promise<LeasedDelivery[]> {
-    return this.leaseWith(this.dataSource.manager, streamId, now, limit, leaseUntil, []);
-  }
-
-  /**
-   * `lease` for push, keeping at most `bound` leases of the stream alive at once across every
-   * instance: the receiver's row is locked (`FOR NO KEY UPDATE`: the outbox's foreign-key
+   * Takes a stream's due deliveries for push, oldest first, hidden from every other taker
+   * until `leaseUntil` (`SKIP LOCKED`: concurrent takers split the queue; a SET sent but not
+   * recorded is due again when its lease ends, at-least-once), keeping at most `bound` leases
+   * of the stream alive at once across every instance: the receiver's row is locked (`FOR NO KEY UPDATE`: the outbox's foreign-key
    * checks on it are not blocked) so instances count and take one after another, and the
    * count is read after the lock, by its own statement, so it includes what the previous
    * holder of the lock took. A crashed instance's leases stop counting when they run out.
@@ -70,42 +62,10 @@ export class DeliveryRepository {
     );
   }
 
-  private leaseWith(
-    manager: EntityManager,
-    streamId: string,
-    now: Date,
-    limit: number,
-    leaseUntil: Date,
-    excluding: readonly string[],
-  ): Promise<LeasedDelivery[]> {
-    return manager.query<LeasedDelivery[]>(
-      `WITH due AS (
-         SELECT id FROM security_event_deliveries
-         WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $2
-           AND id <> ALL ($6::uuid[])
-         ORDER BY next_attempt_at, created_at
-         LIMIT $3
-         FOR UPDATE SKIP LOCKED
-       ), leased AS (
-         UPDATE security_event_deliveries d
-         SET next_attempt_at = $4, attempts = d.attempts + 1, leased_by = $5
-         FROM due WHERE d.id = due.id
-         RETURNING d.id, d.stream_id, d.attempts, d.event_id, d.created_at
-       )
-       SELECT leased.id AS jti, leased.stream_id AS "streamId", leased.attempts,
-         e.event_type AS "eventType", e.occurred_at AS "occurredAt", e.user_id AS "userId",
-         e.session_id AS "sessionId", e.initiating_entity AS "initiatingEntity", e.reason,
-         e.request_id AS "requestId", e.state
-       FROM leased JOIN security_events e ON e.id = leased.event_id
-       ORDER BY leased.created_at`,
-      [streamId, now, limit, leaseUntil, this.holder, excluding],
-    );
-  }
-
   /**
    * One poll's work in one statement: acknowledges `acks` (refused for good where `errors`
    * says so; acknowledging twice keeps the first instant), leases up to `limit` due
-   * deliveries as `lease` does, and tells whether more are due. All or none: when one of
+   * deliveries as push does (`SKIP LOCKED`), and tells whether more are due. All or none: when one of
    * `acks` is not a delivery of this stream, nothing is acknowledged or leased (`valid` false).
    */
   async acknowledgeAndLease(
@@ -187,15 +147,6 @@ export class DeliveryRepository {
     return rows.length;
   }
 
-  async hasDue(streamId: string, now: Date): Promise<boolean> {
-    const rows = await this.dataSource.query<{ due: boolean }[]>(
-      `SELECT EXISTS (SELECT 1 FROM security_event_deliveries
-         WHERE stream_id = $1 AND delivered_at IS NULL AND next_attempt_at <= $2) AS due`,
-      [streamId, now],
-    );
-    return rows[0].due;
-  }
-
   /** Which of `jtis` are deliveries of this stream (acknowledged or not). */
   async findOwnJtis(streamId: string, jtis: readonly string[]): Promise<string[]> {
     const rows = await this.dataSource.query<{ id: string }[]>(
@@ -203,27 +154,6 @@ export class DeliveryRepository {
       [streamId, jtis],
     );
     return rows.map((row) => row.id);
-  }
-
-  /**
-   * Marks deliveries done: acknowledged, or refused by the receiver with an error (RFC 8936
-   * §2.4 `setErrs`: never sent again either). Acknowledging twice keeps the first instant.
-   */
-  async markDelivered(
-    streamId: string,
-    jtis: readonly string[],
-    errors: readonly (string | null)[],
-    now: Date,
-  ): Promise<void> {
-    if (jtis.length === 0) return;
-    await this.dataSource.query(
-      `UPDATE security_event_deliveries d
-       SET delivered_at = COALESCE(d.delivered_at, $3), leased_by = NULL,
-         last_error = COALESCE(outcome.error, d.last_error)
-       FROM unnest($2::uuid[], $4::text[]) AS outcome(id, error)
-       WHERE d.stream_id = $1 AND d.id = outcome.id`,
-      [streamId, jtis, now, errors],
-    );
   }
 
   /**
